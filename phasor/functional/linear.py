@@ -1,0 +1,196 @@
+"""Complex affine map ``y = x W^T + b`` and the backend kernels shared with the convolutions.
+
+Every op that multiplies by complex weights (:func:`linear` and the convolutions of
+:mod:`phasor.functional.conv`) is a real *bilinear* op ``op(x, w)`` applied to complex
+tensors. With ``W = A + iB`` and ``h = x + iy`` (seed 003, eq. 1)::
+
+    op(h, W) = (op(x, A) - op(y, B)) + i (op(x, B) + op(y, A))
+
+:func:`complex_bilinear` evaluates this once, for any such op, on the backend chosen with
+:mod:`phasor.backend`:
+
+``"native"``
+    ``op`` on the complex tensors themselves (PyTorch's complex kernels).
+``"real"``
+    One real ``op`` on stacked operands: input ``[x; y]`` along the channel (feature) axis and
+    weight ``[[A, -B], [B, A]]``. With ``groups > 1`` the stacking is done inside each group,
+    so that each group still sees only its own channels.
+``"gauss"``
+    Three real products (Gauss's trick): ``t1 = op(x, A)``, ``t2 = op(y, B)``,
+    ``t3 = op(x + y, A + B)``; real part ``t1 - t2``, imaginary part ``t3 - t1 - t2``.
+
+The complex bias is added once, after the product, on every backend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+
+from phasor._validation import check_complex, check_same_dtype
+from phasor.backend import resolve
+
+__all__ = ["complex_bilinear", "linear"]
+
+RealOp = Callable[..., torch.Tensor]
+
+
+def _gauss(op: RealOp, input: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    x, y = input.real, input.imag
+    a, b = weight.real, weight.imag
+    t1 = op(x, a)
+    t2 = op(y, b)
+    t3 = op(x + y, a + b)
+    return torch.complex(t1 - t2, t3 - t1 - t2)
+
+
+def _split_channels(t: torch.Tensor, dim: int, groups: int) -> torch.Tensor:
+    """View axis ``dim`` (size ``C``) of ``t`` as three axes ``(groups, 1, C // groups)``."""
+    shape = t.shape
+    return t.reshape(*shape[:dim], groups, 1, shape[dim] // groups, *shape[dim + 1 :])
+
+
+def _real(
+    op: RealOp,
+    input: torch.Tensor,
+    weight: torch.Tensor,
+    *,
+    channel_dim: int,
+    groups: int,
+    transposed: bool,
+) -> torch.Tensor:
+    # Input: per group, the real channels then the imaginary ones -> layout (groups, 2, C/groups).
+    dim = channel_dim % input.dim()
+    parts = [_split_channels(p, dim, groups) for p in (input.real, input.imag)]
+    stacked = torch.cat(parts, dim=dim + 1).flatten(dim, dim + 2)
+
+    # Weight (D0, D1, *kernel), grouped along D0. Rows of the block matrix follow D0: they are
+    # the output parts (re, im) for a convolution or linear map, and the input parts (x, y)
+    # for a transposed convolution, whose weight is stored (C_in, C_out / groups, *kernel).
+    a, b = weight.real, weight.imag
+    rows = ((a, b), (-b, a)) if transposed else ((a, -b), (b, a))
+    blocks = [_split_channels(torch.cat(row, dim=1), 0, groups) for row in rows]
+    big = torch.cat(blocks, dim=1).flatten(0, 2)
+
+    out = op(stacked, big)
+    dim = channel_dim % out.dim()
+    out = out.unflatten(dim, (groups, 2, -1))
+    re, im = out.select(dim + 1, 0), out.select(dim + 1, 1)
+    return torch.complex(re.flatten(dim, dim + 1), im.flatten(dim, dim + 1))
+
+
+def complex_bilinear(
+    op: RealOp,
+    input: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None = None,
+    *,
+    backend: str | None = None,
+    spatial_dims: int = 0,
+    groups: int = 1,
+    transposed: bool = False,
+) -> torch.Tensor:
+    r"""Apply the real bilinear ``op`` to complex ``input`` and ``weight`` on a chosen backend.
+
+    .. math::
+        \mathrm{op}(x + iy,\ A + iB) + b
+        = \mathrm{op}(x, A) - \mathrm{op}(y, B) + i\,(\mathrm{op}(x, B) + \mathrm{op}(y, A)) + b
+
+    This is the single implementation behind :func:`linear` and every convolution; the inputs
+    are assumed already checked.
+
+    Args:
+        op: real bilinear op called as ``op(input, weight)``, e.g. ``torch.nn.functional.linear``
+            or ``functools.partial(torch.nn.functional.conv2d, stride=2, groups=groups)``.
+        input: complex tensor whose channel (feature) axis is ``-(spatial_dims + 1)``.
+        weight: complex tensor ``(D0, D1, *kernel)``; ``D0`` is split into ``groups``.
+        bias: optional complex tensor of shape ``(C_out,)``, added once to the result.
+        backend: ``"native"``, ``"real"`` or ``"gauss"``; ``None`` uses the global default.
+        spatial_dims: number of spatial axes after the channel axis (0 for :func:`linear`).
+        groups: channel groups that ``op`` uses (1 for :func:`linear`).
+        transposed: ``True`` when ``weight`` is stored ``(C_in, C_out / groups, *kernel)``.
+
+    Returns:
+        Complex tensor of the dtype of ``input``.
+    """
+    name = resolve(backend)
+    if name == "native":
+        out = op(input, weight)
+    elif name == "gauss":
+        out = _gauss(op, input, weight)
+    else:
+        out = _real(
+            op, input, weight, channel_dim=-(spatial_dims + 1), groups=groups, transposed=transposed
+        )
+    if bias is not None:
+        out = out + bias.reshape(-1, *([1] * spatial_dims))
+    return out
+
+
+def _check_bias(bias: torch.Tensor | None, weight: torch.Tensor, out_features: int) -> None:
+    """Raise unless ``bias`` is ``None`` or a complex ``(out_features,)`` tensor like ``weight``."""
+    if bias is None:
+        return
+    check_complex(bias, "bias")
+    check_same_dtype(bias, weight, "bias")
+    if tuple(bias.shape) != (out_features,):
+        raise ValueError(f"bias must have shape ({out_features},), got {tuple(bias.shape)}")
+
+
+def linear(
+    input: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None = None,
+    *,
+    backend: str | None = None,
+) -> torch.Tensor:
+    r"""Complex affine map :math:`y = x W^T + b` (no conjugation of ``W``).
+
+    With :math:`W = A + iB` and :math:`x = x_r + i x_i`:
+
+    .. math::
+        y = (x_r A^T - x_i B^T + b_r) + i\,(x_r B^T + x_i A^T + b_i)
+
+    The bias is added exactly once: ``Re y`` gets :math:`b_r`, ``Im y`` gets :math:`b_i`.
+
+    Args:
+        input: complex tensor ``(*, in_features)``.
+        weight: complex tensor ``(out_features, in_features)``, same dtype as ``input``.
+        bias: optional complex tensor ``(out_features,)``.
+        backend: ``"native"``, ``"real"`` or ``"gauss"``; ``None`` uses
+            :func:`phasor.get_backend`.
+
+    Shape:
+        - Input: :math:`(*, H_{in})` with :math:`H_{in} = \text{in\_features}`.
+        - Weight: :math:`(H_{out}, H_{in})`.
+        - Bias: :math:`(H_{out})`.
+        - Output: :math:`(*, H_{out})`, dtype of the input.
+
+    Raises:
+        TypeError: real input or weight, or input and weight of different dtypes.
+        ValueError: wrong shapes.
+
+    Example::
+
+        >>> x = torch.randn(8, 3, dtype=torch.complex64)
+        >>> w = torch.randn(2, 3, dtype=torch.complex64)
+        >>> linear(x, w).shape
+        torch.Size([8, 2])
+    """
+    check_complex(input)
+    check_complex(weight, "weight")
+    check_same_dtype(input, weight)
+    if weight.dim() != 2:
+        raise ValueError(
+            f"weight must be 2-D (out_features, in_features), got shape {tuple(weight.shape)}"
+        )
+    out_features, in_features = weight.shape
+    if input.dim() == 0 or input.shape[-1] != in_features:
+        raise ValueError(
+            f"input must have shape (*, {in_features}) (in_features={in_features}), "
+            f"got shape {tuple(input.shape)}"
+        )
+    _check_bias(bias, weight, out_features)
+    return complex_bilinear(F.linear, input, weight, bias, backend=backend)

@@ -1,0 +1,232 @@
+"""Complex pooling: max pooling by magnitude, average pooling on the real and imaginary parts.
+
+Max pooling keeps, in each window, the complex value with the largest modulus ``|z|`` (its
+phase comes along untouched); the gradient flows to that element only. Average pooling is
+linear, so it is the real average pooling applied to ``Re z`` and ``Im z``.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from phasor._validation import check_complex, check_ndim
+
+__all__ = [
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
+    "avg_pool1d",
+    "avg_pool2d",
+    "max_pool1d",
+    "max_pool2d",
+]
+
+_SHAPE_1D = "(N, C, L) or unbatched (C, L)"
+_SHAPE_2D = "(N, C, H, W) or unbatched (C, H, W)"
+
+
+def _gather_by_index(input: torch.Tensor, indices: torch.Tensor, spatial: int) -> torch.Tensor:
+    """Pick ``input`` at ``indices`` (flat positions in each plane, as torch's max_pool returns).
+
+    Every leading (batch, channel) plane is indexed separately: both tensors are flattened over
+    their last ``spatial`` dimensions only, so an index never reaches into another plane.
+    """
+    flat_input = input.flatten(start_dim=input.dim() - spatial)
+    flat_indices = indices.flatten(start_dim=indices.dim() - spatial)
+    return flat_input.gather(-1, flat_indices).view(indices.shape)
+
+
+def _max_pool(input, pool, spatial, kernel_size, stride, padding, dilation, ceil_mode):
+    # The magnitude only chooses the winners; gradients reach ``input`` through the gather.
+    magnitude = input.detach().abs()
+    pooled, indices = pool(
+        magnitude,
+        kernel_size,
+        stride=kernel_size if stride is None else stride,
+        padding=padding,
+        dilation=dilation,
+        ceil_mode=ceil_mode,
+        return_indices=True,
+    )
+    # Magnitudes are >= 0 (or NaN), so -inf marks a window that lies entirely in the padding
+    # (possible with dilation); torch returns -inf there, which has no complex counterpart.
+    if bool(torch.isneginf(pooled).any()):
+        raise ValueError(
+            "a pooling window lies entirely in the padding; reduce padding or dilation "
+            f"(kernel_size={kernel_size}, padding={padding}, dilation={dilation})"
+        )
+    return _gather_by_index(input, indices, spatial), indices
+
+
+def max_pool1d(
+    input: torch.Tensor,
+    kernel_size,
+    stride=None,
+    padding=0,
+    dilation=1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+):
+    r"""1-D max pooling by magnitude.
+
+    .. math::
+        \text{out}(N_i, C_j, l) = x(N_i, C_j, m^\ast), \quad
+        m^\ast = \operatorname*{arg\,max}_{m \in \text{window}(l)} |x(N_i, C_j, m)|
+
+    Arguments as in :func:`torch.nn.functional.max_pool1d`; ``stride=None`` means
+    ``kernel_size``. Padding never wins (it counts as ``-inf``); a window made only of
+    padding raises ``ValueError``. With ``return_indices=True``
+    also returns the position of each winner along ``L`` (as torch does).
+
+    Shape:
+        - Input: :math:`(N, C, L_{in})` or :math:`(C, L_{in})`, complex.
+        - Output: :math:`(N, C, L_{out})` or :math:`(C, L_{out})`, same dtype, with
+          :math:`L_{out}` as in :class:`torch.nn.MaxPool1d`.
+    """
+    check_complex(input)
+    check_ndim(input, (2, 3), shape=_SHAPE_1D)
+    out, indices = _max_pool(
+        input, F.max_pool1d, 1, kernel_size, stride, padding, dilation, ceil_mode
+    )
+    return (out, indices) if return_indices else out
+
+
+def max_pool2d(
+    input: torch.Tensor,
+    kernel_size,
+    stride=None,
+    padding=0,
+    dilation=1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+):
+    r"""2-D max pooling by magnitude.
+
+    .. math::
+        \text{out}(N_i, C_j, h, w) = x(N_i, C_j, p^\ast), \quad
+        p^\ast = \operatorname*{arg\,max}_{p \in \text{window}(h, w)} |x(N_i, C_j, p)|
+
+    Arguments as in :func:`torch.nn.functional.max_pool2d`; ``stride=None`` means
+    ``kernel_size``. Padding never wins (it counts as ``-inf``); a window made only of
+    padding raises ``ValueError``. With ``return_indices=True``
+    also returns the flat position ``row * W_in + col`` of each winner in its ``(H, W)`` plane
+    (as torch does).
+
+    Shape:
+        - Input: :math:`(N, C, H_{in}, W_{in})` or :math:`(C, H_{in}, W_{in})`, complex.
+        - Output: :math:`(N, C, H_{out}, W_{out})` or :math:`(C, H_{out}, W_{out})`, same
+          dtype, with :math:`H_{out}, W_{out}` as in :class:`torch.nn.MaxPool2d`.
+    """
+    check_complex(input)
+    check_ndim(input, (3, 4), shape=_SHAPE_2D)
+    out, indices = _max_pool(
+        input, F.max_pool2d, 2, kernel_size, stride, padding, dilation, ceil_mode
+    )
+    return (out, indices) if return_indices else out
+
+
+def _split(pool, input: torch.Tensor, *args, **kwargs) -> torch.Tensor:
+    return torch.complex(pool(input.real, *args, **kwargs), pool(input.imag, *args, **kwargs))
+
+
+def avg_pool1d(
+    input: torch.Tensor,
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+) -> torch.Tensor:
+    r"""1-D average pooling of the real and imaginary parts.
+
+    .. math::
+        \text{out} = \operatorname{avgpool}(\Re x) + i\,\operatorname{avgpool}(\Im x)
+
+    Arguments as in :func:`torch.nn.functional.avg_pool1d`.
+
+    Shape:
+        - Input: :math:`(N, C, L_{in})` or :math:`(C, L_{in})`, complex.
+        - Output: :math:`(N, C, L_{out})` or :math:`(C, L_{out})`, same dtype.
+    """
+    check_complex(input)
+    check_ndim(input, (2, 3), shape=_SHAPE_1D)
+    return _split(
+        F.avg_pool1d,
+        input,
+        kernel_size,
+        stride=stride,
+        padding=padding,
+        ceil_mode=ceil_mode,
+        count_include_pad=count_include_pad,
+    )
+
+
+def avg_pool2d(
+    input: torch.Tensor,
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> torch.Tensor:
+    r"""2-D average pooling of the real and imaginary parts.
+
+    .. math::
+        \text{out} = \operatorname{avgpool}(\Re x) + i\,\operatorname{avgpool}(\Im x)
+
+    Arguments as in :func:`torch.nn.functional.avg_pool2d`.
+
+    Shape:
+        - Input: :math:`(N, C, H_{in}, W_{in})` or :math:`(C, H_{in}, W_{in})`, complex.
+        - Output: :math:`(N, C, H_{out}, W_{out})` or :math:`(C, H_{out}, W_{out})`, same dtype.
+    """
+    check_complex(input)
+    check_ndim(input, (3, 4), shape=_SHAPE_2D)
+    return _split(
+        F.avg_pool2d,
+        input,
+        kernel_size,
+        stride=stride,
+        padding=padding,
+        ceil_mode=ceil_mode,
+        count_include_pad=count_include_pad,
+        divisor_override=divisor_override,
+    )
+
+
+def adaptive_avg_pool1d(input: torch.Tensor, output_size) -> torch.Tensor:
+    r"""1-D adaptive average pooling of the real and imaginary parts.
+
+    .. math::
+        \text{out} = \operatorname{aap}(\Re x) + i\,\operatorname{aap}(\Im x)
+
+    where :math:`\operatorname{aap}` is torch's adaptive average pooling.
+
+    Shape:
+        - Input: :math:`(N, C, L_{in})` or :math:`(C, L_{in})`, complex.
+        - Output: :math:`(N, C, L_{out})` or :math:`(C, L_{out})` with
+          :math:`L_{out} = \text{output\_size}`, same dtype.
+    """
+    check_complex(input)
+    check_ndim(input, (2, 3), shape=_SHAPE_1D)
+    return _split(F.adaptive_avg_pool1d, input, output_size)
+
+
+def adaptive_avg_pool2d(input: torch.Tensor, output_size) -> torch.Tensor:
+    r"""2-D adaptive average pooling of the real and imaginary parts.
+
+    .. math::
+        \text{out} = \operatorname{aap}(\Re x) + i\,\operatorname{aap}(\Im x)
+
+    where :math:`\operatorname{aap}` is torch's adaptive average pooling.
+    ``output_size`` is an int or a pair; ``None`` in a pair keeps that input size.
+
+    Shape:
+        - Input: :math:`(N, C, H_{in}, W_{in})` or :math:`(C, H_{in}, W_{in})`, complex.
+        - Output: :math:`(N, C, H_{out}, W_{out})` or :math:`(C, H_{out}, W_{out})` with
+          :math:`(H_{out}, W_{out}) = \text{output\_size}`, same dtype.
+    """
+    check_complex(input)
+    check_ndim(input, (3, 4), shape=_SHAPE_2D)
+    return _split(F.adaptive_avg_pool2d, input, output_size)

@@ -1,0 +1,322 @@
+"""Complex normalisation layers over :mod:`phasor.functional.normalization`."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from phasor._validation import check_complex, check_ndim
+from phasor.functional.normalization import (
+    complex_batch_norm,
+    complex_layer_norm,
+    naive_batch_norm,
+)
+from phasor.nn._real_state import KeepsRealState
+
+__all__ = [
+    "ComplexBatchNorm1d",
+    "ComplexBatchNorm2d",
+    "ComplexLayerNorm",
+    "NaiveComplexBatchNorm1d",
+    "NaiveComplexBatchNorm2d",
+]
+
+
+def _complex_dtype(dtype: torch.dtype | None) -> torch.dtype:
+    """The complex dtype for the layer's state: ``dtype``, or the default dtype made complex."""
+    if dtype is None:
+        return torch.get_default_dtype().to_complex()
+    if not dtype.is_complex:
+        raise TypeError(f"dtype must be complex (torch.complex64 or torch.complex128), got {dtype}")
+    return dtype
+
+
+class _BatchNormBase(KeepsRealState):
+    """Running-statistics bookkeeping shared by the batch-norm layers (as in torch.nn)."""
+
+    _ndims: tuple[int, ...]
+    _shape: str
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float,
+        momentum: float | None,
+        affine: bool,
+        track_running_stats: bool,
+    ) -> None:
+        super().__init__()
+        self.num_features = num_features
+        self.eps = eps
+        self.momentum = momentum
+        self.affine = affine
+        self.track_running_stats = track_running_stats
+
+    def _register_stats(self, stats: dict[str, torch.Tensor | None], device) -> None:
+        for name, tensor in stats.items():
+            self.register_buffer(name, tensor)
+        tracked = torch.tensor(0, dtype=torch.long, device=device)
+        self.register_buffer("num_batches_tracked", tracked if self.track_running_stats else None)
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        check_complex(input)
+        check_ndim(input, self._ndims, shape=self._shape)
+        momentum = self.momentum
+        count_batch = self.training and self.track_running_stats
+        if count_batch and momentum is None:
+            # Cumulative moving average over all batches seen so far.
+            momentum = 1.0 / float(self.num_batches_tracked + 1)
+        use_batch_stats = self.training or self.running_mean is None
+        track = not self.training or self.track_running_stats
+        out = self._normalize(input, use_batch_stats, track, 0.0 if momentum is None else momentum)
+        if count_batch:
+            self.num_batches_tracked.add_(1)
+        return out
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+            f"affine={self.affine}, track_running_stats={self.track_running_stats}"
+        )
+
+
+class _ComplexBatchNorm(_BatchNormBase):
+    _real_state = ("weight", "running_cov")
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        device=None,
+        dtype=None,
+    ) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats)
+        cdtype = _complex_dtype(dtype)
+        real = {"device": device, "dtype": cdtype.to_real()}
+        cplx = {"device": device, "dtype": cdtype}
+        if affine:
+            self.weight = nn.Parameter(torch.empty(num_features, 3, **real))
+            self.bias = nn.Parameter(torch.empty(num_features, **cplx))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        tracking = track_running_stats
+        self._register_stats(
+            {
+                "running_mean": torch.zeros(num_features, **cplx) if tracking else None,
+                "running_cov": torch.empty(num_features, 3, **real) if tracking else None,
+            },
+            device,
+        )
+        self.reset_parameters()
+
+    def reset_running_stats(self) -> None:
+        """Running mean 0, running covariance the identity, batch count 0."""
+        if self.track_running_stats:
+            self.running_mean.zero_()
+            self.running_cov.copy_(self.running_cov.new_tensor([1.0, 0.0, 1.0]))
+            self.num_batches_tracked.zero_()
+
+    def reset_parameters(self) -> None:
+        r""":math:`\gamma = I/\sqrt{2}` (unit mean squared modulus out), :math:`\beta = 0`."""
+        self.reset_running_stats()
+        if self.affine:
+            with torch.no_grad():
+                r = 1.0 / math.sqrt(2.0)
+                self.weight.copy_(self.weight.new_tensor([r, 0.0, r]))
+                self.bias.zero_()
+
+    def _normalize(self, input, use_batch_stats, track, momentum):
+        return complex_batch_norm(
+            input,
+            self.running_mean if track else None,
+            self.running_cov if track else None,
+            self.weight,
+            self.bias,
+            use_batch_stats,
+            momentum,
+            self.eps,
+        )
+
+
+class ComplexBatchNorm1d(_ComplexBatchNorm):
+    r"""Complex batch normalisation by 2x2 whitening over a 2-D or 3-D input.
+
+    See :func:`phasor.functional.complex_batch_norm` for the formula. Arguments as in
+    :class:`torch.nn.BatchNorm1d`; ``momentum=None`` gives a cumulative average.
+
+    Attributes:
+        weight: real ``(C, 3)`` symmetric :math:`\gamma` as ``(γ_rr, γ_ri, γ_ii)``, initialised
+            to :math:`(1/\sqrt2, 0, 1/\sqrt2)`.
+        bias: complex ``(C,)`` :math:`\beta`, initialised to 0.
+        running_mean: complex ``(C,)``, initialised to 0.
+        running_cov: real ``(C, 3)`` as ``(V_rr, V_ri, V_ii)`` (unbiased), initialised to the
+            identity ``(1, 0, 1)``.
+
+    Shape:
+        - Input: :math:`(N, C)` or :math:`(N, C, L)`, complex.
+        - Output: same shape and dtype.
+    """
+
+    _ndims = (2, 3)
+    _shape = "(N, C) or (N, C, L)"
+
+
+class ComplexBatchNorm2d(_ComplexBatchNorm):
+    r"""Complex batch normalisation by 2x2 whitening over a 4-D input.
+
+    See :func:`phasor.functional.complex_batch_norm` for the formula and
+    :class:`ComplexBatchNorm1d` for the parameters and buffers. Arguments as in
+    :class:`torch.nn.BatchNorm2d`.
+
+    Shape:
+        - Input: :math:`(N, C, H, W)`, complex.
+        - Output: same shape and dtype.
+    """
+
+    _ndims = (4,)
+    _shape = "(N, C, H, W)"
+
+
+class _NaiveComplexBatchNorm(_BatchNormBase):
+    _real_state = ("weight", "bias", "running_mean", "running_var")
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        device=None,
+        dtype=None,
+    ) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats)
+        real = {"device": device, "dtype": _complex_dtype(dtype).to_real()}
+        if affine:
+            self.weight = nn.Parameter(torch.empty(2, num_features, **real))
+            self.bias = nn.Parameter(torch.empty(2, num_features, **real))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        tracking = track_running_stats
+        self._register_stats(
+            {
+                "running_mean": torch.zeros(2, num_features, **real) if tracking else None,
+                "running_var": torch.ones(2, num_features, **real) if tracking else None,
+            },
+            device,
+        )
+        self.reset_parameters()
+
+    def reset_running_stats(self) -> None:
+        """Running means 0, running variances 1, batch count 0."""
+        if self.track_running_stats:
+            self.running_mean.zero_()
+            self.running_var.fill_(1.0)
+            self.num_batches_tracked.zero_()
+
+    def reset_parameters(self) -> None:
+        """Scales 1 and shifts 0 for both parts."""
+        self.reset_running_stats()
+        if self.affine:
+            nn.init.ones_(self.weight)
+            nn.init.zeros_(self.bias)
+
+    def _normalize(self, input, use_batch_stats, track, momentum):
+        return naive_batch_norm(
+            input,
+            self.running_mean if track else None,
+            self.running_var if track else None,
+            self.weight,
+            self.bias,
+            use_batch_stats,
+            momentum,
+            self.eps,
+        )
+
+
+class NaiveComplexBatchNorm1d(_NaiveComplexBatchNorm):
+    r"""Batch normalisation of the real and imaginary parts separately, 2-D or 3-D input.
+
+    See :func:`phasor.functional.naive_batch_norm`. State tensors are real ``(2, C)``: row 0
+    for the real part, row 1 for the imaginary part.
+
+    Shape:
+        - Input: :math:`(N, C)` or :math:`(N, C, L)`, complex.
+        - Output: same shape and dtype.
+    """
+
+    _ndims = (2, 3)
+    _shape = "(N, C) or (N, C, L)"
+
+
+class NaiveComplexBatchNorm2d(_NaiveComplexBatchNorm):
+    r"""Batch normalisation of the real and imaginary parts separately, 4-D input.
+
+    See :func:`phasor.functional.naive_batch_norm` and :class:`NaiveComplexBatchNorm1d`.
+
+    Shape:
+        - Input: :math:`(N, C, H, W)`, complex.
+        - Output: same shape and dtype.
+    """
+
+    _ndims = (4,)
+    _shape = "(N, C, H, W)"
+
+
+class ComplexLayerNorm(nn.Module):
+    r"""Complex layer normalisation over the trailing ``normalized_shape`` dimensions.
+
+    .. math::
+        \text{out} = \frac{z - \mathbb{E}[z]}{\sqrt{\mathbb{E}|z - \mathbb{E}[z]|^2 + \epsilon}}
+        \cdot w + b
+
+    See :func:`phasor.functional.complex_layer_norm`. ``weight`` (complex, initialised to 1)
+    and ``bias`` (complex, initialised to 0) have shape ``normalized_shape``.
+
+    Shape:
+        - Input: :math:`(*, \text{normalized\_shape})`, complex.
+        - Output: same shape and dtype.
+    """
+
+    def __init__(
+        self,
+        normalized_shape: int | Sequence[int],
+        eps: float = 1e-5,
+        elementwise_affine: bool = True,
+        bias: bool = True,
+        device=None,
+        dtype=None,
+    ) -> None:
+        super().__init__()
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        factory = {"device": device, "dtype": _complex_dtype(dtype)}
+        with_weight = elementwise_affine
+        with_bias = elementwise_affine and bias
+        self.register_parameter(
+            "weight",
+            nn.Parameter(torch.ones(self.normalized_shape, **factory)) if with_weight else None,
+        )
+        self.register_parameter(
+            "bias",
+            nn.Parameter(torch.zeros(self.normalized_shape, **factory)) if with_bias else None,
+        )
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        return complex_layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        )

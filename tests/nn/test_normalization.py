@@ -1,0 +1,254 @@
+"""Complex normalisation layers: initial state, train/eval behaviour, bookkeeping, errors."""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import phasor.functional as CF
+import phasor.nn as cnn
+
+
+def correlated(n, channels, *spatial, seed=0, dtype=torch.complex64):
+    """Complex data with per-channel means and correlated parts of unequal variance."""
+    g = torch.Generator().manual_seed(seed)
+    re = torch.randn(n, channels, *spatial, generator=g, dtype=torch.float64)
+    im = 0.7 * re + 0.3 * torch.randn(n, channels, *spatial, generator=g, dtype=torch.float64)
+    shift = torch.arange(channels, dtype=torch.float64).view(1, -1, *([1] * len(spatial)))
+    return torch.complex(2 * re + shift, im - shift).to(dtype)
+
+
+def per_channel_cov(x):
+    """(C, 2, 2) biased covariance of (Re, Im) per channel."""
+    a = x.detach().to(torch.complex128).transpose(0, 1).reshape(x.shape[1], -1).numpy()
+    return np.stack([np.cov(np.stack([c.real, c.imag]), ddof=0) for c in a])
+
+
+@pytest.mark.parametrize("cls", [cnn.ComplexBatchNorm1d, cnn.ComplexBatchNorm2d])
+@pytest.mark.parametrize("dtype", [None, torch.complex64, torch.complex128])
+def test_complex_batch_norm_initial_state_and_dtypes(cls, dtype):
+    bn = cls(5, dtype=dtype)
+    cdtype = dtype or torch.complex64
+    r = 1 / math.sqrt(2)
+    assert bn.weight.shape == (5, 3) and bn.weight.dtype == cdtype.to_real()
+    torch.testing.assert_close(bn.weight.data, torch.tensor([[r, 0.0, r]] * 5).to(bn.weight))
+    assert bn.bias.dtype == cdtype and torch.all(bn.bias == 0)
+    assert bn.running_mean.dtype == cdtype and torch.all(bn.running_mean == 0)
+    assert bn.running_cov.dtype == cdtype.to_real()
+    torch.testing.assert_close(
+        bn.running_cov, torch.tensor([[1.0, 0.0, 1.0]] * 5).to(bn.running_cov)
+    )
+    assert int(bn.num_batches_tracked) == 0
+
+
+def test_training_output_whitened_then_scaled_by_default_gamma():
+    bn = cnn.ComplexBatchNorm2d(3, dtype=torch.complex128)
+    x = correlated(16, 3, 4, 4, seed=1, dtype=torch.complex128)
+    out = bn(x)
+    assert out.dtype == torch.complex128
+    torch.testing.assert_close(out.mean((0, 2, 3)), torch.zeros(3, dtype=torch.complex128))
+    # gamma = I / sqrt(2): each part has variance 1/2, so E|z|^2 = 1.
+    expected = np.broadcast_to(np.eye(2) / 2, (3, 2, 2))
+    np.testing.assert_allclose(per_channel_cov(out), expected, atol=1e-3)
+
+
+def test_eval_mode_uses_running_stats_and_matches_functional():
+    bn = cnn.ComplexBatchNorm1d(4, momentum=0.5)
+    for seed in range(3):
+        bn(correlated(32, 4, 6, seed=seed))
+    assert int(bn.num_batches_tracked) == 3
+    bn.eval()
+    x = correlated(2, 4, 6, seed=10)
+    out = bn(x)
+    ref = CF.complex_batch_norm(x, bn.running_mean, bn.running_cov, bn.weight, bn.bias)
+    torch.testing.assert_close(out, ref)
+    # In eval the output of one sample does not depend on the rest of the batch.
+    torch.testing.assert_close(bn(x[:1]), out[:1])
+    assert int(bn.num_batches_tracked) == 3
+
+
+def test_running_stats_follow_momentum_updates():
+    bn = cnn.ComplexBatchNorm1d(2, momentum=0.25, dtype=torch.complex128)
+    x = correlated(20, 2, seed=2, dtype=torch.complex128)
+    bn(x)
+    mean = x.mean(0)
+    torch.testing.assert_close(bn.running_mean, 0.25 * mean)
+    cov = per_channel_cov(x) * 20 / 19  # unbiased
+    init = np.array([1.0, 0.0, 1.0])
+    expected = 0.75 * init + 0.25 * np.stack([cov[:, 0, 0], cov[:, 0, 1], cov[:, 1, 1]], -1)
+    np.testing.assert_allclose(bn.running_cov.numpy(), expected)
+
+
+def test_momentum_none_gives_cumulative_average():
+    bn = cnn.ComplexBatchNorm1d(3, momentum=None, dtype=torch.complex128)
+    batches = [correlated(10, 3, seed=s, dtype=torch.complex128) for s in range(4)]
+    for b in batches:
+        bn(b)
+    expected = torch.stack([b.mean(0) for b in batches]).mean(0)
+    torch.testing.assert_close(bn.running_mean, expected)
+
+
+def test_running_stats_converge_to_data_statistics():
+    bn = cnn.ComplexBatchNorm1d(2, dtype=torch.complex128)
+    g = torch.Generator().manual_seed(3)
+    for _ in range(120):
+        re = torch.randn(256, 2, dtype=torch.float64, generator=g)
+        im = 0.5 * re + torch.randn(256, 2, dtype=torch.float64, generator=g)
+        bn(torch.complex(re + 1, im - 2))
+    # Re ~ N(1, 1), Im = 0.5 Re + noise: Var Im = 1.25, Cov = 0.5.
+    torch.testing.assert_close(
+        bn.running_mean, torch.full((2,), 1 - 2j, dtype=torch.complex128), atol=0.05, rtol=0
+    )
+    expected = torch.tensor([[1.0, 0.5, 1.25]] * 2, dtype=torch.float64)
+    torch.testing.assert_close(bn.running_cov, expected, atol=0.08, rtol=0)
+
+
+def test_without_running_stats_uses_batch_stats_in_eval():
+    bn = cnn.ComplexBatchNorm2d(3, track_running_stats=False).eval()
+    assert bn.running_mean is None and bn.running_cov is None
+    x = correlated(8, 3, 2, 2, seed=4)
+    torch.testing.assert_close(bn(x), CF.complex_batch_norm(x, None, None, bn.weight, bn.bias))
+
+
+def test_affine_false_has_no_parameters_and_whitens():
+    bn = cnn.ComplexBatchNorm1d(2, affine=False, dtype=torch.complex128)
+    assert bn.weight is None and bn.bias is None
+    assert list(bn.parameters()) == []
+    out = bn(correlated(50, 2, seed=5, dtype=torch.complex128))
+    np.testing.assert_allclose(
+        per_channel_cov(out), np.broadcast_to(np.eye(2), (2, 2, 2)), atol=1e-3
+    )
+
+
+def test_module_to_complex128_keeps_real_state_real():
+    bn = cnn.ComplexBatchNorm2d(3)
+    naive = cnn.NaiveComplexBatchNorm2d(3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch warns that complex modules are new
+        net = torch.nn.Sequential(bn, naive).to(torch.complex128)
+    assert bn.weight.dtype == torch.float64 and bn.running_cov.dtype == torch.float64
+    assert bn.bias.dtype == torch.complex128 and bn.running_mean.dtype == torch.complex128
+    assert naive.weight.dtype == torch.float64 and naive.running_var.dtype == torch.float64
+    r = 1 / math.sqrt(2)
+    torch.testing.assert_close(bn.weight.data, torch.tensor([[r, 0.0, r]] * 3).double())
+    assert isinstance(bn.weight, torch.nn.Parameter) and bn.weight.requires_grad
+    out = net(correlated(4, 3, 2, 2, dtype=torch.complex128))
+    assert out.dtype == torch.complex128
+
+
+def test_gradients_reach_parameters():
+    bn = cnn.ComplexBatchNorm2d(2)
+    out = bn(correlated(4, 2, 3, 3, seed=6))
+    (out * torch.randn_like(out)).real.sum().backward()
+    assert bn.weight.grad.dtype == torch.float32 and bn.weight.grad.abs().sum() > 0
+    assert bn.bias.grad.dtype == torch.complex64 and bn.bias.grad.abs().sum() > 0
+
+
+def test_state_dict_round_trip():
+    a = cnn.ComplexBatchNorm1d(3)
+    a(correlated(8, 3, seed=7))
+    b = cnn.ComplexBatchNorm1d(3)
+    b.load_state_dict(a.state_dict())
+    a.eval()
+    b.eval()
+    x = correlated(2, 3, seed=8)
+    torch.testing.assert_close(a(x), b(x))
+
+
+def test_reset_parameters_restores_initial_state():
+    bn = cnn.ComplexBatchNorm1d(2)
+    bn(correlated(8, 2, seed=9))
+    with torch.no_grad():
+        bn.weight.add_(1)
+    bn.reset_parameters()
+    fresh = cnn.ComplexBatchNorm1d(2)
+    for name, value in fresh.state_dict().items():
+        torch.testing.assert_close(bn.state_dict()[name], value)
+
+
+@pytest.mark.parametrize("cls", [cnn.ComplexBatchNorm1d, cnn.NaiveComplexBatchNorm1d])
+def test_single_value_per_channel_raises_and_leaves_state(cls):
+    bn = cls(3)
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        bn(torch.ones(1, 3, dtype=torch.complex64))
+    assert int(bn.num_batches_tracked) == 0
+    bn.eval()
+    assert bn(torch.ones(1, 3, dtype=torch.complex64)).shape == (1, 3)
+
+
+@pytest.mark.parametrize(
+    "cls",
+    [
+        cnn.ComplexBatchNorm1d,
+        cnn.ComplexBatchNorm2d,
+        cnn.NaiveComplexBatchNorm1d,
+        cnn.NaiveComplexBatchNorm2d,
+    ],
+)
+def test_bad_inputs_raise(cls):
+    bn = cls(3)
+    good_rank = 4 if cls.__name__.endswith("2d") else 3
+    with pytest.raises(ValueError, match="num_features"):
+        bn(correlated(4, 5, *([2] * (good_rank - 2))))
+    with pytest.raises(TypeError, match="to_complex"):
+        bn(torch.randn(4, 3, *([2] * (good_rank - 2))))
+    with pytest.raises(ValueError, match="-D"):
+        bn(correlated(4, 3, 2, 2, 2))
+    with pytest.raises(TypeError, match="dtype"):
+        bn(correlated(4, 3, *([2] * (good_rank - 2)), dtype=torch.complex128))
+    with pytest.raises(TypeError, match="complex"):
+        cls(3, dtype=torch.float32)
+
+
+@pytest.mark.parametrize("cls", [cnn.NaiveComplexBatchNorm1d, cnn.NaiveComplexBatchNorm2d])
+def test_naive_batch_norm_matches_two_torch_batch_norms(cls):
+    torch_cls = torch.nn.BatchNorm1d if cls is cnn.NaiveComplexBatchNorm1d else torch.nn.BatchNorm2d
+    spatial = (5,) if cls is cnn.NaiveComplexBatchNorm1d else (3, 3)
+    layer = cls(4, momentum=0.3)
+    re_bn, im_bn = torch_cls(4, momentum=0.3), torch_cls(4, momentum=0.3)
+    with torch.no_grad():
+        layer.weight.copy_(torch.randn(2, 4))
+        layer.bias.copy_(torch.randn(2, 4))
+        re_bn.weight.copy_(layer.weight[0])
+        re_bn.bias.copy_(layer.bias[0])
+        im_bn.weight.copy_(layer.weight[1])
+        im_bn.bias.copy_(layer.bias[1])
+    for seed in range(2):
+        x = correlated(6, 4, *spatial, seed=seed)
+        torch.testing.assert_close(layer(x), torch.complex(re_bn(x.real), im_bn(x.imag)))
+    torch.testing.assert_close(
+        layer.running_mean, torch.stack([re_bn.running_mean, im_bn.running_mean])
+    )
+    torch.testing.assert_close(
+        layer.running_var, torch.stack([re_bn.running_var, im_bn.running_var])
+    )
+    for m in (layer, re_bn, im_bn):
+        m.eval()
+    x = correlated(3, 4, *spatial, seed=5)
+    torch.testing.assert_close(layer(x), torch.complex(re_bn(x.real), im_bn(x.imag)))
+
+
+def test_layer_norm_module():
+    ln = cnn.ComplexLayerNorm((3, 4), dtype=torch.complex128)
+    assert ln.weight.dtype == torch.complex128 and torch.all(ln.weight == 1)
+    assert ln.bias.dtype == torch.complex128 and torch.all(ln.bias == 0)
+    with torch.no_grad():
+        ln.weight.copy_(torch.randn(3, 4, dtype=torch.complex128))
+        ln.bias.copy_(torch.randn(3, 4, dtype=torch.complex128))
+    x = correlated(2, 5, 3, 4, dtype=torch.complex128)
+    torch.testing.assert_close(ln(x), CF.complex_layer_norm(x, (3, 4), ln.weight, ln.bias))
+    # A complex weight of unit modulus rotates the normalised output.
+    ln2 = cnn.ComplexLayerNorm(4, bias=False, dtype=torch.complex128)
+    assert ln2.bias is None
+    with torch.no_grad():
+        ln2.weight.fill_(1j)
+    torch.testing.assert_close(ln2(x), 1j * CF.complex_layer_norm(x, 4))
+    assert list(cnn.ComplexLayerNorm(4, elementwise_affine=False).parameters()) == []
+    assert cnn.ComplexLayerNorm(4).weight.dtype == torch.complex64
+
+
+def test_repr_mentions_configuration():
+    assert "momentum=0.1" in repr(cnn.ComplexBatchNorm2d(3))
+    assert "(3, 4)" in repr(cnn.ComplexLayerNorm((3, 4)))
