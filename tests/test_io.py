@@ -1,0 +1,42 @@
+import csv
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from phasor.io import to_jsonable, write_csv, write_json
+
+
+def test_json_converts_tensors_arrays_and_non_finite(tmp_path):
+    path = write_json(
+        tmp_path / "r.json",
+        {"t": torch.tensor([1.5, math.nan]), "a": np.arange(2), "s": np.float32(2.5), "z": 1 + 2j},
+    )
+    loaded = json.loads(path.read_text())
+    assert loaded == {"t": [1.5, None], "a": [0, 1], "s": 2.5, "z": {"real": 1.0, "imag": 2.0}}
+
+
+def test_json_write_is_atomic(tmp_path, monkeypatch):
+    path = tmp_path / "r.json"
+    write_json(path, {"ok": 1})
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("crash mid-write")
+
+    monkeypatch.setattr(json, "dumps", boom)
+    with pytest.raises(RuntimeError):
+        write_json(path, {"ok": 2})
+    assert json.loads(path.read_text()) == {"ok": 1}
+    assert list(tmp_path.iterdir()) == [path]
+
+
+def test_csv_union_of_keys(tmp_path):
+    path = write_csv(tmp_path / "c.csv", [{"a": 1, "b": 2.0}, {"a": 3, "c": "x"}])
+    rows = list(csv.DictReader(path.open()))
+    assert rows == [{"a": "1", "b": "2.0", "c": ""}, {"a": "3", "b": "", "c": "x"}]
+
+
+def test_to_jsonable_nested():
+    assert to_jsonable({"x": (np.int64(3), [float("inf")])}) == {"x": [3, [None]]}
