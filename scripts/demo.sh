@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Set up a local virtual environment and run the main demo on the embedded digits.
+# Results and figures go to runs/demo/. Usage: bash scripts/demo.sh [extra flags of the study]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh experiments
+.venv/bin/phasor run demo --out runs/demo "$@"
