@@ -23,9 +23,7 @@ def _check_adjacency(adj: torch.Tensor) -> None:
     if not isinstance(adj, torch.Tensor):
         raise TypeError(f"adjacency must be a torch.Tensor, got {type(adj).__name__}")
     if adj.dim() not in (2, 3) or adj.shape[-1] != adj.shape[-2]:
-        raise ValueError(
-            f"adjacency must be (N, N) or (B, N, N), got shape {tuple(adj.shape)}"
-        )
+        raise ValueError(f"adjacency must be (N, N) or (B, N, N), got shape {tuple(adj.shape)}")
 
 
 def normalize_adjacency(adj: torch.Tensor, add_self_loops: bool = True) -> torch.Tensor:

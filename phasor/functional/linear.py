@@ -18,6 +18,9 @@ tensors. With ``W = A + iB`` and ``h = x + iy`` (seed 003, eq. 1)::
 ``"gauss"``
     Three real products (Gauss's trick): ``t1 = op(x, A)``, ``t2 = op(y, B)``,
     ``t3 = op(x + y, A + B)``; real part ``t1 - t2``, imaginary part ``t3 - t1 - t2``.
+``"auto"``
+    Whichever of the three is fastest for this op, shapes, dtype and device, measured once
+    and cached (:mod:`phasor._autotune`).
 
 The complex bias is added once, after the product, on every backend.
 """
@@ -29,17 +32,25 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
+from phasor import _autotune
 from phasor._validation import check_complex, check_same_dtype
-from phasor.backend import resolve
+from phasor.backend import KERNELS, resolve
 
 __all__ = ["complex_bilinear", "linear"]
 
 RealOp = Callable[..., torch.Tensor]
 
 
+def _planar(t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Real and imaginary parts of ``t`` as two contiguous real tensors, made in one copy."""
+    parts = torch.view_as_real(t.resolve_conj()).movedim(-1, 0).contiguous()
+    return parts[0], parts[1]
+
+
 def _gauss(op: RealOp, input: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
-    x, y = input.real, input.imag
-    a, b = weight.real, weight.imag
+    # Contiguous parts: the real kernels run faster on them than on strided .real/.imag views.
+    x, y = _planar(input)
+    a, b = _planar(weight)
     t1 = op(x, a)
     t2 = op(y, b)
     t3 = op(x + y, a + b)
@@ -61,10 +72,11 @@ def _real(
     groups: int,
     transposed: bool,
 ) -> torch.Tensor:
-    # Input: per group, the real channels then the imaginary ones -> layout (groups, 2, C/groups).
+    # Input: per group, the real channels then the imaginary ones -> layout (groups, 2, C/groups),
+    # made in one copy from the (..., C, *spatial, 2) real view of the complex tensor.
     dim = channel_dim % input.dim()
-    parts = [_split_channels(p, dim, groups) for p in (input.real, input.imag)]
-    stacked = torch.cat(parts, dim=dim + 1).flatten(dim, dim + 2)
+    pairs = torch.view_as_real(input.resolve_conj()).unflatten(dim, (groups, -1))
+    stacked = pairs.movedim(-1, dim + 1).flatten(dim, dim + 2)
 
     # Weight (D0, D1, *kernel), grouped along D0. Rows of the block matrix follow D0: they are
     # the output parts (re, im) for a convolution or linear map, and the input parts (x, y)
@@ -75,10 +87,10 @@ def _real(
     big = torch.cat(blocks, dim=1).flatten(0, 2)
 
     out = op(stacked, big)
+    # Output (groups, 2, C_out/groups) back to complex, again in one copy.
     dim = channel_dim % out.dim()
-    out = out.unflatten(dim, (groups, 2, -1))
-    re, im = out.select(dim + 1, 0), out.select(dim + 1, 1)
-    return torch.complex(re.flatten(dim, dim + 1), im.flatten(dim, dim + 1))
+    pairs = out.unflatten(dim, (groups, 2, -1)).movedim(dim + 1, -1).contiguous()
+    return torch.view_as_complex(pairs).flatten(dim, dim + 1)
 
 
 def complex_bilinear(
@@ -107,7 +119,8 @@ def complex_bilinear(
         input: complex tensor whose channel (feature) axis is ``-(spatial_dims + 1)``.
         weight: complex tensor ``(D0, D1, *kernel)``; ``D0`` is split into ``groups``.
         bias: optional complex tensor of shape ``(C_out,)``, added once to the result.
-        backend: ``"native"``, ``"real"`` or ``"gauss"``; ``None`` uses the global default.
+        backend: ``"native"``, ``"real"``, ``"gauss"`` or ``"auto"``; ``None`` uses the global
+            default.
         spatial_dims: number of spatial axes after the channel axis (0 for :func:`linear`).
         groups: channel groups that ``op`` uses (1 for :func:`linear`).
         transposed: ``True`` when ``weight`` is stored ``(C_in, C_out / groups, *kernel)``.
@@ -115,15 +128,20 @@ def complex_bilinear(
     Returns:
         Complex tensor of the dtype of ``input``.
     """
-    name = resolve(backend)
-    if name == "native":
-        out = op(input, weight)
-    elif name == "gauss":
-        out = _gauss(op, input, weight)
-    else:
-        out = _real(
+
+    def run(name: str, input: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+        if name == "native":
+            return op(input, weight)
+        if name == "gauss":
+            return _gauss(op, input, weight)
+        return _real(
             op, input, weight, channel_dim=-(spatial_dims + 1), groups=groups, transposed=transposed
         )
+
+    name = resolve(backend)
+    if name == "auto":
+        name = _autotune.choose(op, input, weight, run, KERNELS)
+    out = run(name, input, weight)
     if bias is not None:
         out = out + bias.reshape(-1, *([1] * spatial_dims))
     return out
@@ -159,7 +177,7 @@ def linear(
         input: complex tensor ``(*, in_features)``.
         weight: complex tensor ``(out_features, in_features)``, same dtype as ``input``.
         bias: optional complex tensor ``(out_features,)``.
-        backend: ``"native"``, ``"real"`` or ``"gauss"``; ``None`` uses
+        backend: ``"native"``, ``"real"``, ``"gauss"`` or ``"auto"``; ``None`` uses
             :func:`phasor.get_backend`.
 
     Shape:

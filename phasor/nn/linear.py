@@ -48,7 +48,8 @@ class Linear(nn.Module):
             ``"glorot"``: :func:`~phasor.nn.init.complex_glorot_`, Rayleigh magnitude and uniform
             phase with :math:`\operatorname{Var}(W) = 2 / (\text{in} + \text{out})`.
             The bias starts at zero.
-        backend: kernels used by :meth:`forward` (``"native"``, ``"real"``, ``"gauss"``);
+        backend: kernels used by :meth:`forward` (``"native"``, ``"real"``, ``"gauss"``,
+            ``"auto"``: see :mod:`phasor.backend`);
             ``None`` follows :func:`phasor.get_backend` at call time.
 
     Attributes:

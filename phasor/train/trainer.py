@@ -9,11 +9,8 @@ data-parallel under ``torchrun`` without code changes.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import inspect
-import io
-import json
 import math
 import os
 import random
@@ -28,6 +25,7 @@ import torch
 from torch.utils.data import Dataset, TensorDataset, default_collate
 from tqdm import tqdm
 
+from phasor.io import write_csv, write_json
 from phasor.train import distributed as dist_utils
 from phasor.train.checkpoint import get_rng_state, load_checkpoint, save_checkpoint, set_rng_state
 from phasor.train.checks import check_dataset, check_inputs, check_loss, check_targets
@@ -803,21 +801,9 @@ class Trainer:
             self._write_metrics()
 
     def _write_metrics(self) -> None:
-        out = self.out_dir
-        out.mkdir(parents=True, exist_ok=True)
-        fields: list[str] = []
-        for rec in self.history:
-            fields += [k for k in rec if k not in fields]
-        buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
-        w.writeheader()
-        for rec in self.history:
-            w.writerow({k: "" if v is None else v for k, v in rec.items()})
-        _atomic_write_text(out / "metrics.csv", buf.getvalue())
-        payload = {"config": _jsonable(self.config.to_dict()), "history": _jsonable(self.history)}
-        _atomic_write_text(
-            out / "metrics.json", json.dumps(payload, indent=2, allow_nan=True) + "\n"
-        )
+        write_csv(self.out_dir / "metrics.csv", self.history)
+        payload = {"config": _jsonable(self.config.to_dict()), "history": self.history}
+        write_json(self.out_dir / "metrics.json", payload)
 
 
 def _forward(model: torch.nn.Module, x: torch.Tensor, where: str) -> Any:
@@ -858,9 +844,3 @@ def _jsonable(obj: Any) -> Any:
     if isinstance(obj, type):
         return obj.__name__
     return repr(obj)
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
