@@ -1,0 +1,115 @@
+"""Study wirtinger-regression: recovery of w = 5, the Wirtinger step, convergence, z^2 task."""
+
+import json
+import math
+
+import pytest
+import torch
+
+from phasor.cli import main
+from phasor.experiments.wirtinger_regression import (
+    epochs_to_converge,
+    linear_data,
+    nonlinear_models,
+    train_complex,
+)
+from phasor.models.cnn import count_parameters
+
+
+@pytest.fixture(scope="module")
+def default_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("wirtinger")
+    argv = [
+        "run",
+        "wirtinger-regression",
+        "--out",
+        str(out),
+        "--seed",
+        "3",
+        "--nonlinear-epochs",
+        "700",
+        "--nonlinear-samples",
+        "600",
+    ]
+    assert main(argv) == 0
+    return out, json.loads((out / "results.json").read_text())
+
+
+def test_both_models_recover_w_equal_5_within_noise(default_run):
+    _, results = default_run
+    sigma = 1 / math.sqrt(12)  # per-part noise std (the default)
+    t = torch.arange(800, dtype=torch.float64) / 1000
+    se_complex = sigma / math.sqrt(float((2 * t**2).sum()))  # std of the LS estimate, per part
+    se_split = sigma / math.sqrt(float((t**2).sum()))
+    re, im = results["linear"]["complex"]["final_weight"]
+    assert abs(re - 5) < 4 * se_complex and abs(im) < 4 * se_complex
+    for w in results["linear"]["split"]["final_weight"]:
+        assert abs(w - 5) < 4 * se_split + 0.02  # + what is left of the slower descent
+
+
+def test_convergence_speed_is_the_doubled_step(default_run):
+    _, results = default_run
+    lin = results["linear"]
+    c, s, s2 = (lin[k]["epochs_to_converge"] for k in ("complex", "split", "split-2lr"))
+    assert None not in (c, s, s2)
+    assert 1.6 < s / c < 2.4  # the seed's "about half the epochs"
+    assert abs(s2 - c) <= 1  # ... which is the split model with twice the learning rate
+    # at convergence, both fits sit at their own least-squares optimum
+    for k in ("complex", "split"):
+        assert lin[k]["final_train_mse"] == pytest.approx(
+            lin[k]["least_squares_train_mse"], rel=0.01
+        )
+
+
+def test_split_model_is_weaker_on_z_squared(default_run):
+    out, results = default_run
+    nl = results["nonlinear"]
+    assert nl["complex"]["real_parameters"] == nl["split"]["real_parameters"] == 6 * 16 + 2
+    assert abs(nl["stacked-real"]["real_parameters"] - nl["complex"]["real_parameters"]) <= 5
+    assert nl["split"]["final_val_mse"] > 10 * nl["complex"]["final_val_mse"]
+    assert nl["stacked-real"]["final_val_mse"] < nl["split"]["final_val_mse"] / 10
+    assert (out / "wirtinger.png").read_bytes()[:4] == b"\x89PNG"
+    assert (out / "linear.csv").exists() and (out / "nonlinear.csv").exists()
+
+
+def test_one_full_batch_step_is_the_wirtinger_gradient():
+    gen = torch.Generator().manual_seed(0)
+    x, y = linear_data(50, "gaussian", 0.3, gen)
+    lr = 0.1
+    w, train, _ = train_complex(x, y, x, y, lr, 1, 0, gen)
+    # from w = 0: dL/d conj(w) = -mean((y - w x) conj(x)); the step is w -= lr * 2 dL/d conj(w)
+    expected = complex(lr * 2 * (y * x.conj()).mean())
+    assert w == pytest.approx(expected, rel=1e-12)
+    assert train[0] == pytest.approx(float((y - expected * x).abs().pow(2).mean()), rel=1e-12)
+
+
+def test_seed_noise_moves_the_optimum(tmp_path):
+    argv = [
+        "run",
+        "wirtinger-regression",
+        "--out",
+        str(tmp_path),
+        "--noise",
+        "seed",
+        "--nonlinear-epochs",
+        "5",
+    ]
+    assert main(argv) == 0
+    results = json.loads((tmp_path / "results.json").read_text())
+    # uniform [0, 1) noise has mean 0.5: without a bias the fit absorbs it into w
+    assert results["linear"]["least_squares"]["complex_w"][0] > 5.5
+
+
+def test_epochs_to_converge_definition():
+    assert epochs_to_converge([5.0, 2.0, 1.005, 1.0], 1.0, 0.01) == 3
+    assert epochs_to_converge([5.0, 1.0, 3.0, 1.0], 1.0, 0.01) == 4  # must stay converged
+    assert epochs_to_converge([5.0, 2.0], 1.0, 0.01) is None
+
+
+def test_nonlinear_models_parameter_counts():
+    models = nonlinear_models(8, "crelu")
+    assert count_parameters(models["complex"]) == count_parameters(models["split"]) == 50
+    with pytest.raises(ValueError, match="activation"):
+        nonlinear_models(8, "modrelu")
+    with pytest.raises(ValueError, match="noise"):
+        linear_data(10, "laplace", 0.1, torch.Generator())
