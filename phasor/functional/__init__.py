@@ -8,6 +8,7 @@ from phasor.functional.activation import *  # noqa: F403
 from phasor.functional.conv import *  # noqa: F403
 from phasor.functional.dropout import *  # noqa: F403
 from phasor.functional.encoding import *  # noqa: F403
+from phasor.functional.graph import *  # noqa: F403
 from phasor.functional.linear import *  # noqa: F403
 from phasor.functional.loss import *  # noqa: F403
 from phasor.functional.normalization import *  # noqa: F403

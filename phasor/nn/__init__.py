@@ -5,6 +5,7 @@ from phasor.nn.activation import *  # noqa: F403
 from phasor.nn.conv import *  # noqa: F403
 from phasor.nn.dropout import *  # noqa: F403
 from phasor.nn.encoding import *  # noqa: F403
+from phasor.nn.graph import *  # noqa: F403
 from phasor.nn.linear import *  # noqa: F403
 from phasor.nn.loss import *  # noqa: F403
 from phasor.nn.normalization import *  # noqa: F403

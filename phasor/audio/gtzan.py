@@ -1,0 +1,144 @@
+"""The GTZAN music-genre layout: ``<root>/<genre>/<clip>.wav``, 10 genres, 22,050 Hz, 30 s.
+
+GTZAN cannot be downloaded by phasor; point ``--data-dir`` (or ``$PHASOR_DATA/gtzan/``) at an
+existing copy. WAV files are read with ``soundfile`` (libsndfile), stereo is averaged to
+mono, other sample rates are resampled with :func:`scipy.signal.resample_poly`, and every
+clip is cut (or zero-padded) to the same length. A file that cannot be read, or holds no
+samples, is never used silently: with ``on_error="skip"`` it is listed by name in
+:attr:`GTZANClips.skipped` (and a warning names it); with ``on_error="raise"`` it raises
+:class:`phasor.data.DataError`. (The common GTZAN copy has one such file,
+``jazz.00054.wav``.)
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from phasor.data import DataError
+
+__all__ = ["GTZAN_GENRES", "GTZANClips", "read_wav", "scan_gtzan"]
+
+GTZAN_GENRES = (
+    "blues",
+    "classical",
+    "country",
+    "disco",
+    "hiphop",
+    "jazz",
+    "metal",
+    "pop",
+    "reggae",
+    "rock",
+)
+
+
+@dataclass
+class GTZANClips:
+    """Clips read from a GTZAN-layout folder.
+
+    ``audio`` float32 ``(N, T)``; ``labels`` int64 ``(N,)`` indexing ``classes``; ``files`` the
+    path of every row; ``skipped`` ``(path, reason)`` for every file left out.
+    """
+
+    audio: np.ndarray
+    labels: np.ndarray
+    classes: tuple[str, ...]
+    sample_rate: int
+    files: list[Path] = field(default_factory=list)
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
+
+
+def read_wav(path: str | Path, sample_rate: int) -> np.ndarray:
+    """Read one audio file as mono float32 at ``sample_rate`` Hz.
+
+    Raises :class:`phasor.data.DataError` naming the file if it cannot be decoded or holds
+    no samples.
+    """
+    try:
+        import soundfile
+        from scipy.signal import resample_poly
+    except ImportError as err:
+        raise ImportError(
+            "reading audio needs soundfile and scipy: pip install 'phasor-nn[experiments]'"
+        ) from err
+
+    path = Path(path)
+    try:
+        data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+    except (RuntimeError, soundfile.LibsndfileError, ValueError) as err:
+        raise DataError(f"cannot read audio file {path}: {err}") from err
+    if data.shape[0] == 0:
+        raise DataError(f"audio file {path} holds no samples")
+    mono = data.mean(axis=1)
+    if rate != sample_rate:
+        g = math.gcd(int(rate), int(sample_rate))
+        mono = resample_poly(mono, sample_rate // g, int(rate) // g).astype(np.float32)
+    if not np.all(np.isfinite(mono)):
+        raise DataError(f"audio file {path} contains non-finite samples")
+    return mono
+
+
+def _fit_length(x: np.ndarray, n: int) -> np.ndarray:
+    return x[:n] if x.shape[0] >= n else np.pad(x, (0, n - x.shape[0]))
+
+
+def scan_gtzan(
+    root: str | Path,
+    sample_rate: int = 22050,
+    duration: float = 30.0,
+    genres: tuple[str, ...] | None = None,
+    max_per_class: int | None = None,
+    on_error: str = "skip",
+) -> GTZANClips:
+    """Read every ``<root>/<genre>/*.wav`` (sorted) for the given genres (default: all ten).
+
+    Each clip is cut or zero-padded to ``round(duration * sample_rate)`` samples;
+    ``max_per_class`` keeps the first files of each genre (sorted by name).
+    """
+    if on_error not in ("skip", "raise"):
+        raise ValueError(f"on_error must be 'skip' or 'raise', got {on_error!r}")
+    root = Path(root)
+    if not root.is_dir():
+        raise DataError(
+            f"GTZAN folder {root} not found; GTZAN cannot be downloaded by phasor: pass "
+            "--data-dir <folder with one sub-folder per genre> or set PHASOR_DATA"
+        )
+    genres = GTZAN_GENRES if genres is None else tuple(genres)
+    missing = [g for g in genres if not (root / g).is_dir()]
+    if missing:
+        raise DataError(f"GTZAN folder {root} lacks the genre folder(s): {', '.join(missing)}")
+    n = round(duration * sample_rate)
+    clips, labels, files, skipped = [], [], [], []
+    for label, genre in enumerate(genres):
+        paths = sorted((root / genre).glob("*.wav"))
+        kept = 0
+        for path in paths:
+            if max_per_class is not None and kept >= max_per_class:
+                break
+            try:
+                audio = read_wav(path, sample_rate)
+            except DataError as err:
+                if on_error == "raise":
+                    raise
+                skipped.append((path, str(err)))
+                warnings.warn(f"skipping {path}: {err}", stacklevel=2)
+                continue
+            clips.append(_fit_length(audio, n))
+            labels.append(label)
+            files.append(path)
+            kept += 1
+        if kept == 0:
+            raise DataError(f"no readable .wav files in {root / genre}")
+    return GTZANClips(
+        np.stack(clips).astype(np.float32),
+        np.asarray(labels, dtype=np.int64),
+        genres,
+        sample_rate,
+        files,
+        skipped,
+    )

@@ -1,0 +1,189 @@
+"""Shared pieces of the audio studies: flags, features, training, curves, confusion matrices."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import TensorDataset
+
+from phasor.audio import AUDIO_DATASETS, AudioSplits, complex_mfcc, load_audio
+from phasor.io import write_csv
+from phasor.plotting import new_figure, save_figure
+from phasor.train import TrainConfig, Trainer
+
+DEFAULT_CLIPS = {"synthetic": 40, "synthetic-phase": 200, "gtzan": 0}
+
+
+def add_audio_arguments(parser: argparse.ArgumentParser, epochs: int, lr: float) -> None:
+    """Data, feature and training flags shared by ``audio-mfcc`` and ``audio-gnn``."""
+    parser.add_argument("--dataset", choices=AUDIO_DATASETS, default="synthetic")
+    parser.add_argument(
+        "--data-dir", type=Path, default=None, help="GTZAN root (default $PHASOR_DATA/gtzan)"
+    )
+    parser.add_argument(
+        "--clips-per-class",
+        type=int,
+        default=None,
+        help="clips per class (synthetic-phase: pairs; gtzan: 0 for all); default 40 "
+        "for synthetic, 200 for synthetic-phase, all for gtzan",
+    )
+    parser.add_argument(
+        "--tasks",
+        default="multi,binary",
+        help="comma list: multi (all classes), binary (the first two classes)",
+    )
+    parser.add_argument(
+        "--sample-rate", type=int, default=None, help="Hz (default 8000 synthetic, 22050 gtzan)"
+    )
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=None,
+        help="seconds per clip (default 1.024 synthetic, 30 gtzan)",
+    )
+    parser.add_argument("--n-fft", type=int, default=256)
+    parser.add_argument("--hop-length", type=int, default=128)
+    parser.add_argument("--n-mels", type=int, default=26)
+    parser.add_argument("--n-mfcc", type=int, default=13)
+    parser.add_argument("--epochs", type=int, default=epochs)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=lr, help="Adam learning rate")
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=False)
+
+
+def task_list(args: argparse.Namespace, data: AudioSplits) -> list[str]:
+    tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
+    bad = [t for t in tasks if t not in ("multi", "binary")]
+    if bad or not tasks:
+        raise ValueError(f"--tasks takes 'multi' and/or 'binary', got {args.tasks!r}")
+    if data.num_classes == 2:  # both tasks are the same two-class problem
+        return ["binary"]
+    return tasks
+
+
+def load_features(args: argparse.Namespace) -> tuple[AudioSplits, torch.Tensor, torch.Tensor]:
+    """The data set and its complex MFCCs ``(N, T_f, Q)`` (train, test); real part = MFCC."""
+    data = load_audio(
+        args.dataset,
+        data_dir=args.data_dir,
+        seed=args.seed,
+        clips_per_class=DEFAULT_CLIPS[args.dataset]
+        if args.clips_per_class is None
+        else args.clips_per_class,
+        sample_rate=args.sample_rate,
+        duration=args.duration,
+    )
+
+    def features(audio: torch.Tensor) -> torch.Tensor:
+        return complex_mfcc(
+            audio,
+            data.sample_rate,
+            n_mfcc=args.n_mfcc,
+            n_fft=args.n_fft,
+            hop_length=args.hop_length,
+            n_mels=args.n_mels,
+        )
+
+    return data, features(data.train_audio), features(data.test_audio)
+
+
+def standardize(train: torch.Tensor, test: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-coefficient standardisation with training statistics (real and imaginary parts
+    separately for complex features)."""
+    if train.is_complex():
+        re = standardize(train.real, test.real)
+        im = standardize(train.imag, test.imag)
+        return torch.complex(re[0], im[0]), torch.complex(re[1], im[1])
+    mean = train.mean(dim=(0, 1), keepdim=True)
+    std = train.std(dim=(0, 1), keepdim=True).clamp_min(1e-6)
+    return (train - mean) / std, (test - mean) / std
+
+
+def select_task(task: str, labels: torch.Tensor) -> torch.Tensor:
+    """Row mask of a task: every row for ``multi``, classes 0 and 1 for ``binary``."""
+    return torch.ones_like(labels, dtype=torch.bool) if task == "multi" else labels < 2
+
+
+def train_model(
+    model: torch.nn.Module,
+    loss_fn,
+    train_set: TensorDataset,
+    test_set: TensorDataset,
+    args: argparse.Namespace,
+    seed: int,
+) -> tuple[list[dict[str, Any]], torch.Tensor]:
+    """Train with :class:`phasor.train.Trainer` (Adam); returns history and test predictions."""
+    config = TrainConfig(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        optimizer="adam",
+        lr=args.lr,
+        seed=seed,
+        progress=args.progress,
+    )
+    history = Trainer(model, loss_fn, train_set, test_set, config=config).fit()
+    model.eval()
+    with torch.no_grad():
+        scores = model(*test_set.tensors[:-1])
+    scores = scores.abs() if scores.is_complex() else scores
+    return history, scores.argmax(dim=1)
+
+
+def confusion(pred: torch.Tensor, target: torch.Tensor, k: int) -> np.ndarray:
+    """Confusion matrix, rows = true class, columns = predicted class."""
+    m = np.zeros((k, k), dtype=np.int64)
+    np.add.at(m, (target.numpy(), pred.numpy()), 1)
+    return m
+
+
+def parameter_count(model: torch.nn.Module) -> int:
+    """Real parameters: a complex parameter counts twice."""
+    return sum(p.numel() * (2 if p.is_complex() else 1) for p in model.parameters())
+
+
+def plot_curves(out: Path, name: str, runs: dict[str, list[dict[str, Any]]]) -> Path:
+    """Accuracy and loss per epoch (train dashed, test solid) for every run; also a CSV."""
+    fig, axes = new_figure(1, 2, size=(10, 3.8))
+    rows = []
+    for label, history in runs.items():
+        epochs = [h["epoch"] for h in history]
+        for ax, key in zip(axes[0], ("accuracy", "loss"), strict=True):
+            line = ax.plot(epochs, [h[f"eval_{key}"] for h in history], label=label)[0]
+            ax.plot(epochs, [h[f"train_{key}"] for h in history], "--", color=line.get_color())
+        rows.extend({"run": label, **h} for h in history)
+    for ax, key in zip(axes[0], ("accuracy", "loss"), strict=True):
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(f"{key} (test solid, train dashed)")
+    axes[0][0].legend(fontsize=7)
+    write_csv(out / f"{name}_curves.csv", rows)
+    return save_figure(fig, out / f"{name}_curves.png")
+
+
+def plot_confusions(
+    out: Path, name: str, matrices: dict[str, np.ndarray], classes: tuple[str, ...]
+) -> Path:
+    """One confusion-matrix panel per run."""
+    n = len(matrices)
+    cols = min(n, 3)
+    rows = math.ceil(n / cols)
+    fig, axes = new_figure(rows, cols, size=(4.2 * cols, 3.8 * rows))
+    for ax in axes.flat[n:]:
+        ax.axis("off")
+    for ax, (label, m) in zip(axes.flat, matrices.items(), strict=False):
+        ax.imshow(m, cmap="Blues")
+        ticks = range(len(m))
+        ax.set_xticks(ticks, [classes[i] for i in ticks], rotation=90, fontsize=6)
+        ax.set_yticks(ticks, [classes[i] for i in ticks], fontsize=6)
+        for i in ticks:
+            for j in ticks:
+                ax.text(j, i, str(m[i, j]), ha="center", va="center", fontsize=6)
+        ax.set_title(f"{label}\nacc {np.trace(m) / max(1, m.sum()):.2f}", fontsize=8)
+        ax.set_xlabel("predicted", fontsize=7)
+        ax.set_ylabel("true", fontsize=7)
+    return save_figure(fig, out / f"{name}_confusion.png")

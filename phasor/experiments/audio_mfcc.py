@@ -1,0 +1,201 @@
+"""Study ``audio-mfcc``: real vs complex MFCCs into real vs complex networks (seed 003, exp. 2).
+
+Three pipelines on the same clips, features, epochs, optimiser and (about the same) number of
+real parameters:
+
+``real-mfcc/real-net``
+    real MFCCs into a real 1-D CNN over time;
+``real-mfcc/complex-net``
+    the same real MFCCs (imaginary part 0) into the complex twin of that CNN;
+``complex-mfcc/complex-net``
+    complex MFCCs (:func:`phasor.audio.complex_mfcc`; real part = the real MFCCs, imaginary
+    part = DCT of the mel-band phases) into the complex CNN.
+
+Each runs on every task of ``--tasks`` (``multi``: all classes, ``binary``: the first two).
+Writes ``results.json``, ``<task>_curves.png/.csv`` and ``<task>_confusion.png``; on
+``synthetic-phase`` also ``phase_pair.png`` (magnitudes and band phases of one test pair).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils.data import TensorDataset
+
+import phasor.nn as cnn
+from phasor.audio import complex_mel_spectrum, stft
+from phasor.experiments import register
+from phasor.experiments._audio_common import (
+    add_audio_arguments,
+    confusion,
+    load_features,
+    parameter_count,
+    plot_confusions,
+    plot_curves,
+    select_task,
+    standardize,
+    task_list,
+    train_model,
+)
+from phasor.plotting import new_figure, save_figure
+
+PIPELINES = ("real-mfcc/real-net", "real-mfcc/complex-net", "complex-mfcc/complex-net")
+ACTIVATIONS = {"crelu": cnn.CReLU, "cardioid": cnn.Cardioid, "zrelu": cnn.ZReLU}
+
+
+class RealMFCCNet(nn.Module):
+    """Conv1d(Q, w, 3) - ReLU - Conv1d(w, w, 3) - ReLU - mean over time - Linear(w, K).
+
+    Shape: input :math:`(B, T_f, Q)` real; output :math:`(B, K)` logits.
+    """
+
+    def __init__(self, n_mfcc: int, width: int, num_classes: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv1d(n_mfcc, width, 3, padding=1)
+        self.conv2 = nn.Conv1d(width, width, 3, padding=1)
+        self.head = nn.Linear(width, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = torch.relu(self.conv1(x.transpose(1, 2)))
+        h = torch.relu(self.conv2(h))
+        return self.head(h.mean(dim=-1))
+
+
+class ComplexMFCCNet(nn.Module):
+    """The complex twin of :class:`RealMFCCNet`: complex convolutions, a complex activation,
+    complex mean over time, complex linear head; class scores are the moduli of its outputs.
+
+    Shape: input :math:`(B, T_f, Q)` complex; output :math:`(B, K)` complex logits.
+    """
+
+    def __init__(self, n_mfcc: int, width: int, num_classes: int, activation: str) -> None:
+        super().__init__()
+        self.conv1 = cnn.Conv1d(n_mfcc, width, 3, padding=1)
+        self.conv2 = cnn.Conv1d(width, width, 3, padding=1)
+        self.act = ACTIVATIONS[activation]()
+        self.head = cnn.Linear(width, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.act(self.conv1(x.transpose(1, 2)))
+        h = self.act(self.conv2(h))
+        return self.head(h.mean(dim=-1))
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_audio_arguments(parser, epochs=30, lr=3e-3)
+    parser.add_argument(
+        "--width",
+        type=int,
+        default=32,
+        help="real channels; complex nets use round(width / sqrt(2))",
+    )
+    parser.add_argument("--activation", choices=sorted(ACTIVATIONS), default="crelu")
+    parser.add_argument(
+        "--pipelines", default=",".join(PIPELINES), help="comma list of the pipelines to run"
+    )
+
+
+def _build(pipeline: str, args: argparse.Namespace, k: int) -> tuple[nn.Module, Any]:
+    if pipeline == "real-mfcc/real-net":
+        return RealMFCCNet(args.n_mfcc, args.width, k), nn.functional.cross_entropy
+    width = max(1, round(args.width / math.sqrt(2)))
+    return ComplexMFCCNet(args.n_mfcc, width, k, args.activation), cnn.ComplexCrossEntropyLoss()
+
+
+def plot_phase_pair(args: argparse.Namespace, data) -> None:
+    """``phase_pair.png``: |STFT| and mel-band phases of the first cosine/sine test pair."""
+    c = data.test_audio[data.test_labels == 0][0]
+    s = data.test_audio[data.test_labels == 1][0]
+    fig, axes = new_figure(2, 2, size=(9, 6))
+    for col, (name, x) in enumerate((("cosine-phase", c), ("sine-phase", s))):
+        mag = stft(x, args.n_fft, args.hop_length).abs()
+        _, z = complex_mel_spectrum(x, data.sample_rate, args.n_fft, args.hop_length, args.n_mels)
+        axes[0][col].imshow(torch.log10(mag.T + 1e-6), aspect="auto", origin="lower")
+        axes[0][col].set_title(f"{name}: log10 |STFT|", fontsize=9)
+        axes[0][col].set_ylabel("DFT bin")
+        im = axes[1][col].imshow(
+            z.angle().T,
+            aspect="auto",
+            origin="lower",
+            cmap="twilight",
+            vmin=-math.pi,
+            vmax=math.pi,
+        )
+        axes[1][col].set_title(f"{name}: mel-band phase arg Z", fontsize=9)
+        axes[1][col].set_ylabel("mel band")
+        axes[1][col].set_xlabel("frame")
+    fig.colorbar(im, ax=axes[1][1])
+    save_figure(fig, args.out / "phase_pair.png")
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    torch.set_num_threads(args.threads)
+    pipelines = [p.strip() for p in args.pipelines.split(",") if p.strip()]
+    unknown = [p for p in pipelines if p not in PIPELINES]
+    if unknown or not pipelines:
+        raise ValueError(f"--pipelines takes names from {', '.join(PIPELINES)}; got {unknown}")
+    data, train_c, test_c = load_features(args)
+    train_c, test_c = standardize(train_c, test_c)
+    inputs = {
+        "real-mfcc/real-net": (train_c.real.contiguous(), test_c.real.contiguous()),
+        "real-mfcc/complex-net": (train_c.real.to(train_c.dtype), test_c.real.to(test_c.dtype)),
+        "complex-mfcc/complex-net": (train_c, test_c),
+    }
+    results: dict[str, Any] = {
+        "dataset": data.name,
+        "classes": list(data.classes),
+        "sample_rate": data.sample_rate,
+        "train_clips": len(data.train_labels),
+        "test_clips": len(data.test_labels),
+        "feature_shape": list(train_c.shape[1:]),
+        "skipped_files": data.skipped,
+        "tasks": {},
+    }
+    for task in task_list(args, data):
+        tr, te = select_task(task, data.train_labels), select_task(task, data.test_labels)
+        k = int(data.train_labels[tr].max()) + 1
+        histories, matrices, summary = {}, {}, {}
+        for pipeline in pipelines:
+            torch.manual_seed(args.seed)
+            model, loss_fn = _build(pipeline, args, k)
+            x_tr, x_te = inputs[pipeline]
+            test_set = TensorDataset(x_te[te], data.test_labels[te])
+            history, pred = train_model(
+                model,
+                loss_fn,
+                TensorDataset(x_tr[tr], data.train_labels[tr]),
+                test_set,
+                args,
+                args.seed,
+            )
+            m = confusion(pred, data.test_labels[te], k)
+            histories[pipeline], matrices[pipeline] = history, m
+            summary[pipeline] = {
+                "test_accuracy": history[-1]["eval_accuracy"],
+                "best_test_accuracy": max(h["eval_accuracy"] for h in history),
+                "train_accuracy": history[-1]["train_accuracy"],
+                "test_loss": history[-1]["eval_loss"],
+                "parameters": parameter_count(model),
+                "confusion": m,
+                "history": history,
+            }
+            print(f"[{task}] {pipeline}: test accuracy {summary[pipeline]['test_accuracy']:.3f}")
+        plot_curves(args.out, task, histories)
+        plot_confusions(args.out, task, matrices, data.classes[:k])
+        results["tasks"][task] = summary
+    if data.name == "synthetic-phase":
+        plot_phase_pair(args, data)
+    return results
+
+
+register(
+    "audio-mfcc",
+    help="real vs complex MFCCs into real vs complex networks (synthetic genres or GTZAN)",
+    add_arguments=add_arguments,
+    run=run,
+    description=__doc__,
+)
