@@ -1,0 +1,251 @@
+r"""Study ``approximation``: error of one-hidden-layer complex networks against the number of
+neurons, next to the rate :math:`m^{-k/(2n)}` of seed 002 (Geuchen, Jahn & Voigtlaender,
+"Optimal approximation using complex-valued neural networks").
+
+**Targets** on :math:`[-1, 1]^{2n} \subset \mathbb{C}^n` (real and imaginary parts of every
+coordinate in :math:`[-1, 1]`), with :math:`r = \|z\|` and :math:`s = \sum_j \Im z_j`:
+
+- ``kink1`` :math:`f(z) = |r - \tfrac12|\, e^{i s}`: Lipschitz, not :math:`C^1` (smoothness
+  :math:`k = 1`), a kink on the sphere :math:`r = 1/2`;
+- ``kink3`` :math:`f(z) = |r - \tfrac12|^3\, e^{i s}`: :math:`C^{2}` with Lipschitz second
+  derivatives, not :math:`C^3` (:math:`k = 3`);
+- ``smooth`` :math:`f(z) = e^{-r^2/2}\, e^{2 i s}`: analytic in the real coordinates
+  (:math:`k = \infty`: the theorem then gives any polynomial rate).
+
+None of them is holomorphic.
+
+**Networks.** :math:`\hat f(z) = \sum_{j=1}^m c_j\, \phi(w_j^\top z + b_j) + c_0` with complex
+:math:`w_j \in \mathbb{C}^n`, :math:`b_j, c_j, c_0 \in \mathbb{C}` (:class:`phasor.nn.Linear`,
+He initialisation, hidden biases drawn :math:`\mathcal{CN}(0, 1)` so that the neurons start
+spread over the domain) and :math:`\phi` = modReLU (learnable per-neuron bias, initial
+:math:`-0.5`) or cardioid.
+
+**Training** ("to convergence" within a fixed budget): full batch on ``--train-points``
+uniform samples, Adam, learning rate ``--lr`` with cosine decay to 1 % over ``--steps`` steps,
+loss :math:`\operatorname{mean}|\hat f - f|^2`. Errors are taken on ``--test-points`` fresh
+samples at the end: relative :math:`L^2` error :math:`\|\hat f - f\|_2 / \|f\|_2` (what is
+plotted) and the sup error :math:`\max |\hat f - f|` over the test points (the theorem's norm,
+estimated on samples). For every :math:`m` the *best* error over ``--seeds`` runs is kept and a
+line is fitted to :math:`\log \text{error}` against :math:`\log m`.
+
+Writes ``approximation.csv`` (one row per run) and ``approximation.png`` (one panel per
+:math:`n` and target; best error against :math:`m`, log-log, with the fitted slope and the
+theory rate :math:`m^{-k/(2n)}` drawn through the first point).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm import tqdm
+
+import phasor.nn as cnn
+from phasor.experiments import register
+from phasor.io import write_csv
+from phasor.plotting import new_figure, save_figure
+
+__all__ = ["SMOOTHNESS", "ShallowComplexNet", "fit", "sample_domain", "target"]
+
+SMOOTHNESS = {"kink1": 1.0, "kink3": 3.0, "smooth": math.inf}
+"""Smoothness :math:`k` of each target (in the sense of the theorem's :math:`C^k` classes)."""
+
+
+def sample_domain(num: int, n: int, generator: torch.Generator) -> torch.Tensor:
+    """``num`` points uniform on :math:`[-1, 1]^{2n}`, as complex128 of shape ``(num, n)``."""
+    parts = 2 * torch.rand(num, n, 2, generator=generator, dtype=torch.float64) - 1
+    return torch.view_as_complex(parts)
+
+
+def target(name: str, z: torch.Tensor) -> torch.Tensor:
+    """The target ``name`` (a key of :data:`SMOOTHNESS`) at ``z`` of shape ``(N, n)``."""
+    r = torch.linalg.vector_norm(z, dim=1)
+    phase = torch.polar(torch.ones_like(r), z.imag.sum(dim=1))
+    if name == "kink1":
+        return (r - 0.5).abs() * phase
+    if name == "kink3":
+        return (r - 0.5).abs().pow(3) * phase
+    if name == "smooth":
+        return torch.exp(-r.pow(2) / 2) * phase * phase
+    raise ValueError(f"unknown target {name!r}; choose from {', '.join(SMOOTHNESS)}")
+
+
+class ShallowComplexNet(nn.Module):
+    r"""One hidden layer of ``m`` complex neurons: :math:`\sum_j c_j \phi(w_j^\top z + b_j) + c_0`.
+
+    Shape:
+        - Input: :math:`(N, n)` complex. Output: :math:`(N,)` complex.
+    """
+
+    def __init__(self, n: int, m: int, activation: str, dtype: torch.dtype = torch.complex64):
+        super().__init__()
+        self.hidden = cnn.Linear(n, m, init="he", dtype=dtype)
+        with torch.no_grad():
+            self.hidden.bias.copy_(torch.randn_like(self.hidden.bias))
+        if activation == "modrelu":
+            self.activation: nn.Module = cnn.ModReLU(m, bias_init=-0.5, dtype=dtype)
+        elif activation == "cardioid":
+            self.activation = cnn.Cardioid()
+        else:
+            raise ValueError(f"activation must be 'modrelu' or 'cardioid', got {activation!r}")
+        self.out = cnn.Linear(m, 1, dtype=dtype)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.out(self.activation(self.hidden(z))).squeeze(-1)
+
+
+def fit(model: nn.Module, z: torch.Tensor, y: torch.Tensor, steps: int, lr: float) -> list[float]:
+    """Full-batch Adam on ``mean |model(z) - y|^2`` with cosine decay of the learning rate
+    from ``lr`` to ``lr / 100``; returns the training loss of every step."""
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps, eta_min=lr / 100)
+    losses = []
+    for step in range(steps):
+        loss = (model(z) - y).abs().pow(2).mean()
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"non-finite loss at step {step}; lower --lr")
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        losses.append(float(loss.detach()))
+    return losses
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dims", nargs="+", type=int, default=[1, 2], help="complex input dims n")
+    parser.add_argument("--targets", nargs="+", default=list(SMOOTHNESS), choices=list(SMOOTHNESS))
+    parser.add_argument(
+        "--activations", nargs="+", default=["modrelu", "cardioid"], choices=["modrelu", "cardioid"]
+    )
+    parser.add_argument("--neurons", nargs="+", type=int, default=[4, 8, 16, 32])
+    parser.add_argument("--seeds", type=int, default=1, help="runs per m (the best is kept)")
+    parser.add_argument("--steps", type=int, default=400)
+    parser.add_argument("--lr", type=float, default=0.03)
+    parser.add_argument("--train-points", type=int, default=1024)
+    parser.add_argument("--test-points", type=int, default=2048)
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+
+
+def _check_args(args: argparse.Namespace) -> None:
+    if min(args.dims) < 1 or min(args.neurons) < 1:
+        raise ValueError("--dims and --neurons must be positive")
+    if len(set(args.neurons)) < 2:
+        raise ValueError("--neurons needs at least two distinct values to fit a slope")
+    if args.seeds < 1 or args.steps < 1 or args.lr <= 0:
+        raise ValueError("--seeds and --steps must be >= 1 and --lr > 0")
+    if args.train_points < 2 or args.test_points < 2:
+        raise ValueError("--train-points and --test-points must be >= 2")
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    _check_args(args)
+    torch.set_num_threads(args.threads)
+    neurons = sorted(set(args.neurons))
+    rows: list[dict[str, Any]] = []
+    combos = [(n, t, a) for n in args.dims for t in args.targets for a in args.activations]
+    bar = tqdm(total=len(combos) * len(neurons) * args.seeds, desc="approximation")
+    for n, name, act in combos:
+        gen = torch.Generator().manual_seed(args.seed * 7919 + n)
+        z_train = sample_domain(args.train_points, n, gen).to(torch.complex64)
+        z_test = sample_domain(args.test_points, n, gen).to(torch.complex64)
+        y_train, y_test = target(name, z_train), target(name, z_test)
+        for m in neurons:
+            for s in range(args.seeds):
+                torch.manual_seed(1000 * args.seed + s)
+                model = ShallowComplexNet(n, m, act)
+                losses = fit(model, z_train, y_train, args.steps, args.lr)
+                with torch.no_grad():
+                    err = model(z_test) - y_test
+                rows.append(
+                    {
+                        "n": n,
+                        "target": name,
+                        "k": SMOOTHNESS[name],
+                        "activation": act,
+                        "neurons": m,
+                        "seed": s,
+                        "train_mse": losses[-1],
+                        "rel_l2": float(err.abs().norm() / y_test.abs().norm()),
+                        "sup": float(err.abs().max()),
+                    }
+                )
+                bar.update()
+    bar.close()
+    write_csv(args.out / "approximation.csv", rows)
+    summary = _summarise(rows, neurons)
+    _plot(summary, args, neurons)
+    return {"neurons": neurons, "summary": summary}
+
+
+def _summarise(rows: list[dict], neurons: list[int]) -> list[dict]:
+    summary = []
+    for n, name, act in dict.fromkeys((r["n"], r["target"], r["activation"]) for r in rows):
+        sel = [r for r in rows if (r["n"], r["target"], r["activation"]) == (n, name, act)]
+        best = [min(r["rel_l2"] for r in sel if r["neurons"] == m) for m in neurons]
+        best_sup = [min(r["sup"] for r in sel if r["neurons"] == m) for m in neurons]
+        k = SMOOTHNESS[name]
+        summary.append(
+            {
+                "n": n,
+                "target": name,
+                "k": k,
+                "activation": act,
+                "best_rel_l2": best,
+                "best_sup": best_sup,
+                "fitted_slope": float(np.polyfit(np.log(neurons), np.log(best), 1)[0]),
+                "fitted_slope_sup": float(np.polyfit(np.log(neurons), np.log(best_sup), 1)[0]),
+                "theory_slope": -k / (2 * n) if math.isfinite(k) else None,
+            }
+        )
+    return summary
+
+
+def _plot(summary: list[dict], args: argparse.Namespace, neurons: list[int]) -> None:
+    fig, axes = new_figure(len(args.dims), len(args.targets))
+    ms = np.array(neurons, dtype=float)
+    for row, n in enumerate(args.dims):
+        for col, name in enumerate(args.targets):
+            ax = axes[row, col]
+            entries = [e for e in summary if e["n"] == n and e["target"] == name]
+            for e in entries:
+                ax.plot(
+                    ms,
+                    e["best_rel_l2"],
+                    marker="o",
+                    ms=3,
+                    label=f"{e['activation']} (slope {e['fitted_slope']:.2f})",
+                )
+            k = SMOOTHNESS[name]
+            if math.isfinite(k) and entries:
+                start = max(e["best_rel_l2"][0] for e in entries)
+                ax.plot(
+                    ms,
+                    start * (ms / ms[0]) ** (-k / (2 * n)),
+                    "k--",
+                    label=f"theory $m^{{-{k:g}/{2 * n}}}$",
+                )
+            ax.set(
+                xscale="log",
+                yscale="log",
+                xlabel="neurons m",
+                ylabel="best relative L2 error",
+                title=f"n = {n}, {name} (k = {k:g})",
+            )
+            ax.set_xticks(ms, [str(m) for m in neurons])
+            ax.tick_params(axis="x", which="minor", labelbottom=False)
+            ax.legend(fontsize=7)
+    save_figure(fig, args.out / "approximation.png")
+
+
+register(
+    "approximation",
+    help="error of shallow complex networks against width, vs the m^(-k/(2n)) rate (seed 002)",
+    add_arguments=add_arguments,
+    run=run,
+    description=__doc__.split("\n\n")[0] if __doc__ else "",
+)

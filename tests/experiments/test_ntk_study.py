@@ -1,0 +1,122 @@
+"""Tests of the ``ntk`` study: the two networks against plain reference computations, and a
+tiny run through the CLI that shows the study's effects with a fixed seed."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import torch
+
+from phasor.cli import main
+from phasor.experiments.ntk import ComplexMLP, RealCounterpart, make_inputs, ntk_movement
+
+
+def test_complex_mlp_matches_reference_computation():
+    torch.manual_seed(0)
+    net = ComplexMLP(3, 5, 2, "crelu")
+    x = make_inputs("complex", 4, 3, torch.Generator().manual_seed(1))
+    w = [layer.weight.detach() for layer in net.layers]
+
+    def crelu(z):
+        return torch.complex(z.real.clamp(min=0), z.imag.clamp(min=0))
+
+    h = crelu(x @ w[0].T / math.sqrt(3))
+    h = crelu(h @ w[1].T / math.sqrt(5))
+    torch.testing.assert_close(net(x), h @ w[2].T / math.sqrt(5))
+    # weights are CN(0, 1): real and imaginary parts each of variance 1/2
+    big = ComplexMLP(2, 4000, 1, "crelu").layers[0].weight.detach()
+    assert big.real.var().item() == pytest.approx(0.5, rel=0.05)
+    assert big.imag.var().item() == pytest.approx(0.5, rel=0.05)
+
+
+def test_real_counterpart_with_crelu_is_a_relu_network():
+    torch.manual_seed(0)
+    net = RealCounterpart(3, 4, 2, "crelu")
+    x = make_inputs("complex", 5, 3, torch.Generator().manual_seed(2))
+    u = torch.cat([x.real, x.imag], dim=1)
+    w = [layer.weight.detach() for layer in net.layers]
+    u = torch.relu(u @ w[0].T / math.sqrt(6))
+    u = torch.relu(u @ w[1].T / math.sqrt(8))
+    torch.testing.assert_close(net(x), u @ w[2].T / math.sqrt(8))
+
+
+def test_real_counterpart_applies_the_activation_to_unit_pairs():
+    torch.manual_seed(0)
+    net = RealCounterpart(2, 3, 1, "square")
+    x = make_inputs("complex", 4, 2, torch.Generator().manual_seed(3))
+    u = torch.cat([x.real, x.imag], dim=1) @ net.layers[0].weight.detach().T / 2
+    z = torch.complex(u[:, 0::2], u[:, 1::2]) ** 2
+    v = torch.stack([z.real, z.imag], dim=-1).flatten(1)
+    torch.testing.assert_close(net(x), v @ net.layers[1].weight.detach().T / math.sqrt(6))
+
+
+def test_inputs_have_the_stated_norm_and_kind():
+    g = torch.Generator().manual_seed(0)
+    for kind in ("complex", "real"):
+        x = make_inputs(kind, 6, 4, g)
+        torch.testing.assert_close(x.abs().pow(2).sum(1), torch.full((6,), 4.0))
+    assert make_inputs("real", 3, 2, g).imag.abs().max() == 0
+    with pytest.raises(ValueError, match="complex' or 'real"):
+        make_inputs("other", 3, 2, g)
+
+
+def test_movement_is_measured_after_training():
+    torch.manual_seed(0)
+    net = ComplexMLP(2, 32, 1, "cardioid")
+    x = make_inputs("complex", 4, 2, torch.Generator().manual_seed(0))
+    y = torch.randn(4, dtype=torch.complex64, generator=torch.Generator().manual_seed(1))
+    move, start, end = ntk_movement(net, x, y, steps=20)
+    assert end < start and move > 0
+
+
+def test_cli_run_shows_the_effects(tmp_path):
+    out = tmp_path / "ntk"
+    rc = main(
+        [
+            "run",
+            "ntk",
+            "--out",
+            str(out),
+            "--widths",
+            "16",
+            "512",
+            "--seeds",
+            "2",
+            "--activations",
+            "crelu",
+            "square",
+            "--num-inputs",
+            "4",
+            "--train-steps",
+            "10",
+        ]
+    )
+    assert rc == 0
+    for name in (
+        "results.json",
+        "ntk.csv",
+        "movement.csv",
+        "ntk-distance.png",
+        "ntk-parts.png",
+        "ntk-movement.png",
+    ):
+        assert (out / name).is_file(), name
+    summary = {
+        (e["inputs"], e["activation"]): e
+        for e in json.loads((out / "results.json").read_text())["summary"]
+    }
+    # real inputs: the complex NTK approaches the real counterpart's as the width grows
+    for act in ("crelu", "square"):
+        d = summary["real", act]["d_real_median"]
+        assert d[1] < 0.5 * d[0]
+    # complex inputs: a rotation part stays at large width (the plateau the docs report)
+    assert summary["complex", "crelu"]["rotation_median"][1] > 0.15
+    # the holomorphic network has no conjugate-linear part at any width (Cauchy-Riemann)
+    assert max(summary["complex", "square"]["conjugate_median"]) < 1e-5
+    # real-valued backprop counts each complex weight twice: the kernel is about 2x the real one
+    assert 1.5 < summary["real", "crelu"]["scale_median"][1] < 2.6
+    # the NTK moves less during training at larger width
+    m = summary["complex", "crelu"]["movement_median"]
+    assert m[1] < m[0]
