@@ -11,18 +11,18 @@ all equal to float tolerance:
 ``"gauss"``
     Three real products instead of four (Gauss's trick):
     ``t1 = A x``, ``t2 = B y``, ``t3 = (A + B)(x + y)``; real ``t1 - t2``, imaginary ``t3 - t1 - t2``.
-``"auto"`` (the default)
+``"auto"``
     The fastest of the three for each op signature (op and options, shapes, dtype, device,
     which operands need gradients), measured once per process on random data and cached
     (:mod:`phasor._autotune`). ``"native"`` is the reference: another kernel is chosen only
-    when it is clearly (20 %) faster, so near-ties stay on it.
+    when it is clearly (10 %) faster, so near-ties stay on it. Inside ``torch.func``
+    transforms and ``torch.compile`` it runs ``"native"``.
 
-``"auto"`` is the default because it was never slower than any fixed kernel on the seed models
-and faster where the kernels differ (``benchmarks/training_step.py``, ``docs/performance.md``:
-the MNIST CNN trains about 6 % and infers about 12 % faster than on ``"native"``, mostly from the
-first convolution on the stacked real kernel). Which kernel runs depends on a timing, so when
-bit-for-bit identical results across processes matter, fix one with
-``phasor.set_backend("native")``.
+``"native"`` is the default. ``"auto"`` was never slower than a fixed kernel on the seed models
+and trains the MNIST CNN of seed 003 about 8 % faster (``docs/performance.md``), but which
+kernel it runs depends on a timing, so two runs with the same seed agree only to float
+tolerance and a resumed run need not repeat the interrupted one bit for bit. phasor promises
+both by default; opt in with ``phasor.set_backend("auto")`` where speed matters more.
 
 Choose globally with :func:`set_backend`, locally with :func:`use_backend`, or per call
 with the ``backend=`` argument of the functional ops.
@@ -45,7 +45,7 @@ KERNELS: tuple[str, ...] = ("native", "real", "gauss")
 BACKENDS: tuple[str, ...] = (*KERNELS, "auto")
 """Every accepted backend name."""
 
-_current = "auto"
+_current = "native"
 
 
 def get_backend() -> str:
