@@ -142,6 +142,21 @@ def confusion(pred: torch.Tensor, target: torch.Tensor, k: int) -> np.ndarray:
     return m
 
 
+def summarize_run(
+    model: torch.nn.Module, history: list[dict[str, Any]], matrix: np.ndarray
+) -> dict[str, Any]:
+    """The per-run entry of ``results.json``: final and best accuracy, size, confusion."""
+    return {
+        "test_accuracy": history[-1]["eval_accuracy"],
+        "best_test_accuracy": max(h["eval_accuracy"] for h in history),
+        "train_accuracy": history[-1]["train_accuracy"],
+        "test_loss": history[-1]["eval_loss"],
+        "parameters": parameter_count(model),
+        "confusion": matrix,
+        "history": history,
+    }
+
+
 def parameter_count(model: torch.nn.Module) -> int:
     """Real parameters: a complex parameter counts twice."""
     return sum(p.numel() * (2 if p.is_complex() else 1) for p in model.parameters())

@@ -33,11 +33,11 @@ from phasor.experiments._audio_common import (
     add_audio_arguments,
     confusion,
     load_features,
-    parameter_count,
     plot_confusions,
     plot_curves,
     select_task,
     standardize,
+    summarize_run,
     task_list,
     train_model,
 )
@@ -174,15 +174,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             )
             m = confusion(pred, data.test_labels[te], k)
             histories[pipeline], matrices[pipeline] = history, m
-            summary[pipeline] = {
-                "test_accuracy": history[-1]["eval_accuracy"],
-                "best_test_accuracy": max(h["eval_accuracy"] for h in history),
-                "train_accuracy": history[-1]["train_accuracy"],
-                "test_loss": history[-1]["eval_loss"],
-                "parameters": parameter_count(model),
-                "confusion": m,
-                "history": history,
-            }
+            summary[pipeline] = summarize_run(model, history, m)
             print(f"[{task}] {pipeline}: test accuracy {summary[pipeline]['test_accuracy']:.3f}")
         plot_curves(args.out, task, histories)
         plot_confusions(args.out, task, matrices, data.classes[:k])
