@@ -3,10 +3,10 @@ import json
 from phasor import cli
 
 
-def test_demo_learns_digits_and_writes_outputs(tmp_path):
-    out = tmp_path / "demo"
+def test_quickstart_learns_digits_and_writes_outputs(tmp_path):
+    out = tmp_path / "quickstart"
     code = cli.main(
-        ["run", "demo", "--out", str(out), "--epochs", "2", "--hidden", "32", "--lr", "3e-3"]
+        ["run", "quickstart", "--out", str(out), "--epochs", "2", "--hidden", "32", "--lr", "3e-3"]
     )
     assert code == 0
     results = json.loads((out / "results.json").read_text())

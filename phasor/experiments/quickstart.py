@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> dict:
 
 
 register(
-    "demo",
+    "quickstart",
     help="complex MLP (phase-encoded pixels, modReLU) on handwritten digits",
     add_arguments=add_arguments,
     run=run,
