@@ -1,4 +1,4 @@
-"""The ``phasor`` command: ``phasor list`` and ``phasor run <study> [flags]``.
+"""The ``phasor`` command: ``phasor list``, ``phasor run <study> [flags]``, ``phasor download``.
 
 Every run writes into ``--out DIR``: ``results.json`` (the study's results with its full
 configuration, versions and run time) next to the CSV files and PNG figures the study makes.
@@ -16,8 +16,9 @@ from pathlib import Path
 import torch
 
 from phasor import __version__, experiments
-from phasor.data import DataError
+from phasor.data import DATASETS, DataError, download
 from phasor.io import write_json
+from phasor.train import TrainingError
 
 __all__ = ["build_parser", "main"]
 
@@ -31,6 +32,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"phasor {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("list", help="list the studies")
+    fetch = commands.add_parser(
+        "download", help="fetch a data set's files and verify their SHA-256 (needs a network)"
+    )
+    fetch.add_argument("dataset", choices=sorted(DATASETS), help="data set to fetch")
+    fetch.add_argument(
+        "--data-dir", type=Path, default=None, help="target folder (default: $PHASOR_DATA/NAME)"
+    )
     run = commands.add_parser("run", help="run a study (phasor run STUDY --help for its flags)")
     studies = run.add_subparsers(dest="study", required=True, metavar="STUDY")
     for study in experiments.available().values():
@@ -81,9 +89,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{study.name:<24} {study.help}")
         return 0
     try:
+        if args.command == "download":
+            print(f"{args.dataset} verified in {download(args.dataset, args.data_dir)}")
+            return 0
         return _run(args)
-    except DataError as err:
-        # Missing or corrupted data: a clear message naming the file, not a traceback.
+    except (DataError, TrainingError) as err:
+        # Missing or corrupted data, a diverged run or a bad checkpoint: the message names the
+        # file or batch and what to do; a traceback would only hide it.
         print(f"phasor: error: {err}", file=sys.stderr)
         return 2
 

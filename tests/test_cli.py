@@ -67,3 +67,50 @@ def test_missing_data_is_one_clear_line(tmp_path, capsys):
         experiments._REGISTRY.pop("needs-data-test")
     err = capsys.readouterr().err
     assert err.startswith("phasor: error:") and "not found" in err
+
+
+def test_diverged_training_is_one_clear_line(tmp_path, capsys):
+    from phasor.train import TrainingError
+
+    def run(args):
+        raise TrainingError("epoch 1, batch 3: loss is nan; last good checkpoint kept at X")
+
+    experiments.register("diverges-test", help="x", add_arguments=lambda p: None, run=run)
+    try:
+        assert cli.main(["run", "diverges-test", "--out", str(tmp_path / "o")]) == 2
+    finally:
+        experiments._REGISTRY.pop("diverges-test")
+    assert "loss is nan" in capsys.readouterr().err
+
+
+def test_download_command_fetches_and_verifies(monkeypatch, tmp_path, capsys):
+    import dataclasses
+    import hashlib
+
+    import numpy as np
+
+    from phasor.data import datasets
+    from phasor.data.idx import write_idx
+
+    source = tmp_path / "mirror"
+    source.mkdir()
+    sums = {}
+    for name in datasets.DATASETS["mnist"].files:
+        write_idx(source / name, np.zeros((2, 28, 28) if "images" in name else 2, np.uint8))
+        sums[name] = hashlib.sha256((source / name).read_bytes()).hexdigest()
+        write_idx(source / f"{name}.gz", np.zeros((2, 28, 28) if "images" in name else 2, np.uint8))
+    spec = dataclasses.replace(
+        datasets.DATASETS["mnist"], files=sums, mirrors=(source.as_uri() + "/",)
+    )
+    monkeypatch.setitem(datasets.DATASETS, "mnist", spec)
+    target = tmp_path / "data"
+    assert cli.main(["download", "mnist", "--data-dir", str(target)]) == 0
+    assert len(list(target.glob("*.gz"))) == 4
+    assert "verified" in capsys.readouterr().out
+    # A mirror serving the wrong bytes: one clear line, nothing half-written.
+    monkeypatch.setitem(
+        datasets.DATASETS, "mnist", dataclasses.replace(spec, files=dict.fromkeys(sums, "0" * 64))
+    )
+    assert cli.main(["download", "mnist", "--data-dir", str(tmp_path / "other")]) == 2
+    assert "does not match" in capsys.readouterr().err
+    assert list((tmp_path / "other").iterdir()) == []

@@ -2,6 +2,8 @@ import gzip
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from phasor.data.idx import DataError, read_idx, write_idx
 
@@ -52,3 +54,22 @@ def test_bad_magic_and_broken_gzip(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(DataError, match="not found"):
         read_idx(tmp_path / "nope")
+
+
+@given(
+    shape=st.lists(st.integers(0, 5), min_size=1, max_size=3),
+    cut=st.integers(1, 50),
+    gz=st.booleans(),
+)
+def test_fuzz_round_trip_and_any_truncation_is_caught(tmp_path_factory, shape, cut, gz):
+    directory = tmp_path_factory.mktemp("fuzz")
+    array = np.arange(int(np.prod(shape)), dtype=np.uint8).reshape(shape)
+    path = directory / ("a.gz" if gz else "a")
+    write_idx(path, array)
+    np.testing.assert_array_equal(read_idx(path), array)
+    plain = directory / "b"
+    write_idx(plain, array)
+    data = plain.read_bytes()
+    plain.write_bytes(data[: max(0, len(data) - cut)])  # cut anywhere, header included
+    with pytest.raises(DataError):
+        read_idx(plain)
