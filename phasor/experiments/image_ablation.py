@@ -24,6 +24,7 @@ test loss on a log scale) and ``accuracy.png``.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 from collections.abc import Callable
 from typing import Any
@@ -35,7 +36,7 @@ from torch.utils.data import TensorDataset
 
 from phasor.data import image_dataset_names, load_images
 from phasor.experiments import register
-from phasor.io import write_csv
+from phasor.io import write_csv, write_json
 from phasor.models.cnn import (
     ACTIVATIONS,
     ComplexSeedCNN,
@@ -203,6 +204,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lr", type=float, default=None)
     parser.add_argument("--momentum", type=float, default=None)
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted run in the same --out: finished variants are read back, "
+        "an interrupted one resumes exactly from its last checkpoint (OUT/runs/VARIANT/; its "
+        "per-batch losses in steps.csv then start at the resume point)",
+    )
 
 
 def _resolve(args: argparse.Namespace) -> dict[str, Any]:
@@ -315,16 +323,22 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 _log.append(float(loss.detach()))
             return loss
 
+        run_dir = args.out / "runs" / name
         trainer = Trainer(
             model,
             loss_fn,
             train_set,
             test_set,
             config=train_cfg,
+            out_dir=run_dir,
             train_transform=transform,
             eval_transform=transform if args.transform_test else None,
         )
-        history = trainer.fit()
+        losses_file = run_dir / "batch_losses.json"
+        if args.resume and losses_file.is_file():
+            batch_losses[:] = json.loads(losses_file.read_text())["train_loss"]
+        history = trainer.fit(resume=args.resume)
+        write_json(losses_file, {"train_loss": batch_losses})
         histories[name], steps[name] = history, batch_losses
         test_acc = [100 * h["eval_accuracy"] for h in history]
         results[name] = {
