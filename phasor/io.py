@@ -38,11 +38,25 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_FILE_MODE = 0o666 & ~_umask()  # what open() would give; temporary files are created 0600
+
+
+def _publish(tmp_name: str, path: Path) -> None:
+    os.chmod(tmp_name, _FILE_MODE)
+    os.replace(tmp_name, path)
+
+
 def _atomic_write_text(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp") as tmp:
         tmp.write(text)
-    os.replace(tmp.name, path)
+    _publish(tmp.name, path)
 
 
 def write_json(path: str | Path, data: Any) -> Path:
@@ -67,5 +81,5 @@ def write_csv(path: str | Path, rows: Iterable[Mapping[str, Any]]) -> Path:
         writer.writeheader()
         for row in rows:
             writer.writerow({k: to_jsonable(v) for k, v in row.items()})
-    os.replace(tmp.name, path)
+    _publish(tmp.name, path)
     return path

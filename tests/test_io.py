@@ -40,3 +40,22 @@ def test_csv_union_of_keys(tmp_path):
 
 def test_to_jsonable_nested():
     assert to_jsonable({"x": (np.int64(3), [float("inf")])}) == {"x": [3, [None]]}
+
+
+def test_files_get_ordinary_permissions(tmp_path):
+    import os
+    import stat
+
+    mask = os.umask(0o022)
+    try:
+        import importlib
+
+        import phasor.io
+
+        importlib.reload(phasor.io)
+        json_path = phasor.io.write_json(tmp_path / "r.json", {"a": 1})
+        csv_path = phasor.io.write_csv(tmp_path / "c.csv", [{"a": 1}])
+    finally:
+        os.umask(mask)
+    for path in (json_path, csv_path):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644  # readable by others, like a PNG
