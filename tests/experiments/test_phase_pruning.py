@@ -48,6 +48,8 @@ def test_phase_only_beats_amplitude_only_which_is_chance(probe):
 
 
 def test_real_and_imaginary_parts_are_close(probe):
+    # At this tiny budget the claim holds for the fixture's seed; other seeds have ended up to
+    # 16 points apart. On full MNIST (docs/phase-pruning.md) the two end 3.4 points apart.
     curves = probe[1]["runs"]["complex-100"]["curves"]
     real, imag = curves["real"]["final"], curves["imag"]["final"]
     assert real > 30 and imag > 30  # both well above chance ...
