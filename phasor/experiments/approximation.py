@@ -48,6 +48,7 @@ import phasor.nn as cnn
 from phasor.experiments import register
 from phasor.io import write_csv
 from phasor.plotting import new_figure, save_figure
+from phasor.train import TrainingError
 
 __all__ = ["SMOOTHNESS", "ShallowComplexNet", "fit", "sample_domain", "target"]
 
@@ -107,7 +108,7 @@ def fit(model: nn.Module, z: torch.Tensor, y: torch.Tensor, steps: int, lr: floa
     for step in range(steps):
         loss = (model(z) - y).abs().pow(2).mean()
         if not torch.isfinite(loss):
-            raise FloatingPointError(f"non-finite loss at step {step}; lower --lr")
+            raise TrainingError(f"non-finite loss at step {step}; lower --lr")
         opt.zero_grad()
         loss.backward()
         opt.step()

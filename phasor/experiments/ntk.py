@@ -65,6 +65,7 @@ from phasor.ntk import (
     real_form_residual,
 )
 from phasor.plotting import new_figure, save_figure
+from phasor.train import TrainingError
 
 __all__ = ["ACTIVATIONS", "ComplexMLP", "RealCounterpart", "make_inputs", "ntk_movement"]
 
@@ -187,7 +188,7 @@ def ntk_movement(
     for step in range(steps + 1):
         loss = 0.5 * (model(x)[:, 0] - y).abs().pow(2).mean()
         if not torch.isfinite(loss):
-            raise FloatingPointError(f"non-finite loss at step {step}")
+            raise TrainingError(f"non-finite loss at step {step}")
         losses.append(float(loss.detach()))
         if step == steps:
             break

@@ -51,6 +51,7 @@ from phasor.experiments import register
 from phasor.io import write_csv
 from phasor.models.cnn import count_parameters
 from phasor.plotting import new_figure, save_figure
+from phasor.train import TrainingError
 
 __all__ = [
     "epochs_to_converge",
@@ -110,7 +111,7 @@ def _batches(n: int, batch_size: int, generator: torch.Generator) -> list[torch.
 
 def _check_finite(loss: torch.Tensor, model: str, epoch: int) -> None:
     if not torch.isfinite(loss):
-        raise FloatingPointError(f"{model}: non-finite loss at epoch {epoch}; lower --lr")
+        raise TrainingError(f"{model}: non-finite loss at epoch {epoch}; lower --lr")
 
 
 def train_complex(

@@ -113,3 +113,9 @@ def test_nonlinear_models_parameter_counts():
         nonlinear_models(8, "modrelu")
     with pytest.raises(ValueError, match="noise"):
         linear_data(10, "laplace", 0.1, torch.Generator())
+
+
+def test_divergence_is_one_clear_line(tmp_path, capsys):
+    argv = ["run", "wirtinger-regression", "--out", str(tmp_path), "--lr", "1e6", "--epochs", "80"]
+    assert main(argv) == 2
+    assert "non-finite loss" in capsys.readouterr().err
