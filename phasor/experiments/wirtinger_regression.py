@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -114,6 +115,32 @@ def _check_finite(loss: torch.Tensor, model: str, epoch: int) -> None:
         raise TrainingError(f"{model}: non-finite loss at epoch {epoch}; lower --lr")
 
 
+def _descend(
+    w: torch.Tensor,
+    mse: Callable[[torch.Tensor, str, torch.Tensor | None], torch.Tensor],
+    n: int,
+    lr: float,
+    epochs: int,
+    batch_size: int,
+    generator: torch.Generator,
+    name: str,
+) -> tuple[list[float], list[float]]:
+    """Plain gradient descent ``w -= lr * w.grad`` on ``mse(w, "train", batch)``; after each
+    epoch's steps, record ``mse(w, split, None)`` over the whole train and validation sets."""
+    train, val = [], []
+    for epoch in tqdm(range(1, epochs + 1), desc=name, leave=False):
+        for idx in _batches(n, batch_size, generator):
+            loss = mse(w, "train", idx)
+            _check_finite(loss, name, epoch)
+            (grad,) = torch.autograd.grad(loss, w)
+            with torch.no_grad():
+                w -= lr * grad
+        with torch.no_grad():
+            train.append(float(mse(w, "train", None)))
+            val.append(float(mse(w, "val", None)))
+    return train, val
+
+
 def train_complex(
     x: torch.Tensor,
     y: torch.Tensor,
@@ -127,18 +154,16 @@ def train_complex(
     """Gradient descent on one complex weight ``w`` (zero init) with ``w.grad``
     (= 2 dL/d conj(w)). Returns ``(w, train MSE per epoch, validation MSE per epoch)``;
     the MSE is taken after each epoch's steps, over the whole set."""
+    data = {"train": (x, y), "val": (vx, vy)}
+
+    def mse(w: torch.Tensor, split: str, idx: torch.Tensor | None) -> torch.Tensor:
+        xs, ys = data[split]
+        if idx is not None:
+            xs, ys = xs[idx], ys[idx]
+        return (ys - w * xs).abs().pow(2).mean()
+
     w = torch.zeros((), dtype=torch.complex128, requires_grad=True)
-    train, val = [], []
-    for epoch in tqdm(range(1, epochs + 1), desc="complex", leave=False):
-        for idx in _batches(len(x), batch_size, generator):
-            loss = (y[idx] - w * x[idx]).abs().pow(2).mean()
-            _check_finite(loss, "complex", epoch)
-            (grad,) = torch.autograd.grad(loss, w)
-            with torch.no_grad():
-                w -= lr * grad
-        with torch.no_grad():
-            train.append(float((y - w * x).abs().pow(2).mean()))
-            val.append(float((vy - w * vx).abs().pow(2).mean()))
+    train, val = _descend(w, mse, len(x), lr, epochs, batch_size, generator, "complex")
     return complex(w.detach()), train, val
 
 
@@ -155,21 +180,20 @@ def train_split(
     """The split-kernel baseline: ``w_r`` fits ``Re y`` from ``Re x``, ``w_i`` fits ``Im y``
     from ``Im x`` (zero init, same learning rate). Returns ``((w_r, w_i), train, val)`` with
     the MSE as the sum of both parts' MSEs (= mean squared modulus)."""
+    data = {
+        "train": (torch.stack([x.real, x.imag]), torch.stack([y.real, y.imag])),
+        "val": (torch.stack([vx.real, vx.imag]), torch.stack([vy.real, vy.imag])),
+    }
+
+    def mse(w: torch.Tensor, split: str, idx: torch.Tensor | None) -> torch.Tensor:
+        xs, ys = data[split]
+        if idx is not None:
+            xs, ys = xs[:, idx], ys[:, idx]
+        # sum of the two parts' MSEs: each weight only sees its own part's gradient
+        return (ys - w[:, None] * xs).pow(2).mean(dim=1).sum()
+
     w = torch.zeros(2, dtype=torch.float64, requires_grad=True)
-    xs, ys = torch.stack([x.real, x.imag]), torch.stack([y.real, y.imag])
-    vxs, vys = torch.stack([vx.real, vx.imag]), torch.stack([vy.real, vy.imag])
-    train, val = [], []
-    for epoch in tqdm(range(1, epochs + 1), desc="split", leave=False):
-        for idx in _batches(len(x), batch_size, generator):
-            # sum of the two parts' MSEs: each weight only sees its own part's gradient
-            loss = (ys[:, idx] - w[:, None] * xs[:, idx]).pow(2).mean(dim=1).sum()
-            _check_finite(loss, "split", epoch)
-            (grad,) = torch.autograd.grad(loss, w)
-            with torch.no_grad():
-                w -= lr * grad
-        with torch.no_grad():
-            train.append(float((ys - w[:, None] * xs).pow(2).mean(dim=1).sum()))
-            val.append(float((vys - w[:, None] * vxs).pow(2).mean(dim=1).sum()))
+    train, val = _descend(w, mse, len(x), lr, epochs, batch_size, generator, "split")
     return (float(w.detach()[0]), float(w.detach()[1])), train, val
 
 
