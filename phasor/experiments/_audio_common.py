@@ -13,6 +13,7 @@ from torch.utils.data import TensorDataset
 
 from phasor.audio import AUDIO_DATASETS, AudioSplits, complex_mfcc, load_audio
 from phasor.io import write_csv
+from phasor.models import count_parameters
 from phasor.plotting import new_figure, save_figure
 from phasor.train import TrainConfig, Trainer
 
@@ -110,56 +111,46 @@ def select_task(task: str, labels: torch.Tensor) -> torch.Tensor:
     return torch.ones_like(labels, dtype=torch.bool) if task == "multi" else labels < 2
 
 
-def train_model(
+def train_and_summarize(
     model: torch.nn.Module,
     loss_fn,
     train_set: TensorDataset,
     test_set: TensorDataset,
+    k: int,
     args: argparse.Namespace,
-    seed: int,
-) -> tuple[list[dict[str, Any]], torch.Tensor]:
-    """Train with :class:`phasor.train.Trainer` (Adam); returns history and test predictions."""
+) -> tuple[list[dict[str, Any]], np.ndarray, dict[str, Any]]:
+    """Train with :class:`phasor.train.Trainer` (Adam) and score the test set.
+
+    Returns the history, the ``k x k`` confusion matrix (rows = true class, columns =
+    predicted) and the run's entry of ``results.json`` (final and best accuracy, size with a
+    complex parameter counted twice, confusion, history).
+    """
     config = TrainConfig(
         epochs=args.epochs,
         batch_size=args.batch_size,
         optimizer="adam",
         lr=args.lr,
-        seed=seed,
+        seed=args.seed,
         progress=args.progress,
     )
     history = Trainer(model, loss_fn, train_set, test_set, config=config).fit()
     model.eval()
+    *inputs, target = test_set.tensors
     with torch.no_grad():
-        scores = model(*test_set.tensors[:-1])
-    scores = scores.abs() if scores.is_complex() else scores
-    return history, scores.argmax(dim=1)
-
-
-def confusion(pred: torch.Tensor, target: torch.Tensor, k: int) -> np.ndarray:
-    """Confusion matrix, rows = true class, columns = predicted class."""
-    m = np.zeros((k, k), dtype=np.int64)
-    np.add.at(m, (target.numpy(), pred.numpy()), 1)
-    return m
-
-
-def summarize_run(
-    model: torch.nn.Module, history: list[dict[str, Any]], matrix: np.ndarray
-) -> dict[str, Any]:
-    """The per-run entry of ``results.json``: final and best accuracy, size, confusion."""
-    return {
+        scores = model(*inputs)
+    pred = (scores.abs() if scores.is_complex() else scores).argmax(dim=1)
+    matrix = np.zeros((k, k), dtype=np.int64)
+    np.add.at(matrix, (target.numpy(), pred.numpy()), 1)
+    summary = {
         "test_accuracy": history[-1]["eval_accuracy"],
         "best_test_accuracy": max(h["eval_accuracy"] for h in history),
         "train_accuracy": history[-1]["train_accuracy"],
         "test_loss": history[-1]["eval_loss"],
-        "parameters": parameter_count(model),
+        "parameters": count_parameters(model),
         "confusion": matrix,
         "history": history,
     }
-
-
-def parameter_count(model: torch.nn.Module) -> int:
-    """Real parameters: a complex parameter counts twice."""
-    return sum(p.numel() * (2 if p.is_complex() else 1) for p in model.parameters())
+    return history, matrix, summary
 
 
 def plot_curves(out: Path, name: str, runs: dict[str, list[dict[str, Any]]]) -> Path:

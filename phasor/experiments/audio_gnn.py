@@ -39,15 +39,13 @@ from phasor.audio import complex_mel_spectrum
 from phasor.experiments import register
 from phasor.experiments._audio_common import (
     add_audio_arguments,
-    confusion,
     load_features,
     plot_confusions,
     plot_curves,
     select_task,
     standardize,
-    summarize_run,
     task_list,
-    train_model,
+    train_and_summarize,
 )
 from phasor.nn.graph import DenseGraphConv
 
@@ -186,17 +184,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             model = _Packed(GraphNet(q, width, k, complex_net), q)
             loss_fn = cnn.ComplexCrossEntropyLoss() if complex_net else nn.functional.cross_entropy
             test_set = TensorDataset(pack_te, data.test_labels[te])
-            history, pred = train_model(
-                model,
-                loss_fn,
-                TensorDataset(pack_tr, data.train_labels[tr]),
-                test_set,
-                args,
-                args.seed,
+            train_set = TensorDataset(pack_tr, data.train_labels[tr])
+            histories[variant], matrices[variant], summary[variant] = train_and_summarize(
+                model, loss_fn, train_set, test_set, k, args
             )
-            m = confusion(pred, data.test_labels[te], k)
-            histories[variant], matrices[variant] = history, m
-            summary[variant] = summarize_run(model, history, m)
             print(f"[{task}] {variant}: test accuracy {summary[variant]['test_accuracy']:.3f}")
         plot_curves(args.out, task, histories)
         plot_confusions(args.out, task, matrices, data.classes[:k])

@@ -31,15 +31,13 @@ from phasor.audio import complex_mel_spectrum, stft
 from phasor.experiments import register
 from phasor.experiments._audio_common import (
     add_audio_arguments,
-    confusion,
     load_features,
     plot_confusions,
     plot_curves,
     select_task,
     standardize,
-    summarize_run,
     task_list,
-    train_model,
+    train_and_summarize,
 )
 from phasor.plotting import new_figure, save_figure
 
@@ -164,17 +162,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             model, loss_fn = _build(pipeline, args, k)
             x_tr, x_te = inputs[pipeline]
             test_set = TensorDataset(x_te[te], data.test_labels[te])
-            history, pred = train_model(
-                model,
-                loss_fn,
-                TensorDataset(x_tr[tr], data.train_labels[tr]),
-                test_set,
-                args,
-                args.seed,
+            train_set = TensorDataset(x_tr[tr], data.train_labels[tr])
+            histories[pipeline], matrices[pipeline], summary[pipeline] = train_and_summarize(
+                model, loss_fn, train_set, test_set, k, args
             )
-            m = confusion(pred, data.test_labels[te], k)
-            histories[pipeline], matrices[pipeline] = history, m
-            summary[pipeline] = summarize_run(model, history, m)
             print(f"[{task}] {pipeline}: test accuracy {summary[pipeline]['test_accuracy']:.3f}")
         plot_curves(args.out, task, histories)
         plot_confusions(args.out, task, matrices, data.classes[:k])
