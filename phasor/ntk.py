@@ -37,8 +37,6 @@ import torch
 from torch import nn
 from torch.func import functional_call, jacrev, vmap
 
-from phasor.backend import get_backend, use_backend
-
 __all__ = [
     "complex_block_parts",
     "empirical_ntk",
@@ -106,10 +104,8 @@ def empirical_ntk(
     ``torch.func.vmap(torch.func.jacrev(...))``, one parameter tensor at a time, so the peak
     memory is that of the largest parameter tensor's Jacobian. The module must accept a batch of
     one sample (it is called on ``x.unsqueeze(0)``) and must not depend on other samples of the
-    batch (no batch normalisation in training mode). Under the default ``"auto"`` backend the
-    complex layers run on the reference kernels ``"native"`` here (the timing that ``"auto"``
-    does cannot run inside ``torch.func`` transforms; all kernels agree to float tolerance);
-    a layer built with ``backend="auto"`` explicitly is not supported.
+    batch (no batch normalisation in training mode). Layers on the ``"auto"`` backend run the
+    reference kernels ``"native"`` inside the transforms (see :mod:`phasor.backend`).
 
     Args:
         module: any ``nn.Module`` with real and/or complex parameters.
@@ -138,13 +134,11 @@ def empirical_ntk(
     complex_names = {n for n, p in module.named_parameters() if p.is_complex()}
     trainable = [n for n, p in module.named_parameters() if p.requires_grad]
     kernel = None
-    backend = "native" if get_backend() == "auto" else get_backend()
-    with use_backend(backend):
-        for name in trainable:
-            j1 = _jacobians(module, params, complex_names, name, inputs)
-            j2 = j1 if inputs2 is None else _jacobians(module, params, complex_names, name, inputs2)
-            part = torch.einsum("nip,mjp->nmij", j1, j2)
-            kernel = part if kernel is None else kernel + part
+    for name in trainable:
+        j1 = _jacobians(module, params, complex_names, name, inputs)
+        j2 = j1 if inputs2 is None else _jacobians(module, params, complex_names, name, inputs2)
+        part = torch.einsum("nip,mjp->nmij", j1, j2)
+        kernel = part if kernel is None else kernel + part
     if kernel is None:
         raise ValueError("module has no trainable parameters: its NTK is zero")
     return kernel

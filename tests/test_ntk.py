@@ -213,3 +213,14 @@ def test_kernel_is_the_same_on_every_backend(backend):
         reference = empirical_ntk(module, x)
     with phasor.use_backend(backend):
         torch.testing.assert_close(empirical_ntk(module, x), reference)
+
+
+def test_layer_built_on_auto_backend():
+    torch.manual_seed(7)
+    module = _complex_mlp(cnn.Cardioid())
+    x = torch.randn(4, 3, dtype=torch.complex128)
+    reference = empirical_ntk(module, x)
+    for layer in module.modules():
+        if isinstance(layer, cnn.Linear):
+            layer.backend = "auto"
+    torch.testing.assert_close(empirical_ntk(module, x), reference)
