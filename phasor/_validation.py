@@ -18,6 +18,25 @@ def check_complex(x: torch.Tensor, name: str = "input") -> None:
         )
 
 
+_REAL_OF = {torch.complex64: torch.float32, torch.complex128: torch.float64}
+
+
+def check_layer_input(x: torch.Tensor, weight: torch.Tensor) -> None:
+    """Raise ``TypeError`` unless ``x`` can multiply the complex ``weight`` without a cast.
+
+    Accepted: a complex ``x`` of the weight's dtype, or a real ``x`` of the weight's real dtype
+    (``float32`` for ``complex64``, ``float64`` for ``complex128``), e.g. images or waveforms.
+    """
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"input must be a torch.Tensor, got {type(x).__name__}")
+    real = _REAL_OF[weight.dtype]
+    if x.dtype not in (weight.dtype, real):
+        raise TypeError(
+            f"input has dtype {x.dtype} but the layer's weight is {weight.dtype}; the input must "
+            f"be {weight.dtype} or real {real}; convert it, e.g. x.to({real})"
+        )
+
+
 def check_ndim(
     x: torch.Tensor, allowed: tuple[int, ...], name: str = "input", shape: str = ""
 ) -> None:

@@ -8,6 +8,10 @@ conjugated). With ``W = A + iB`` and ``h = x + iy`` (seed 003, eq. 1):
 
 and the same for the transposed ops. Every op runs on any backend of :mod:`phasor.backend`
 through :func:`phasor.functional.linear.complex_bilinear`; the bias is added once.
+
+The input may also be real, of the weight's real dtype (``float32`` for ``complex64``): images
+or waveforms go in as they are, and ``W \star x = A \star x + i\, B \star x`` costs one real
+convolution with twice the output channels, half the arithmetic of a complex input.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import functools
 import torch
 import torch.nn.functional as F
 
-from phasor._validation import check_complex, check_ndim, check_same_dtype
+from phasor._validation import check_complex, check_layer_input, check_ndim
 from phasor.functional.linear import _check_bias, complex_bilinear
 
 __all__ = [
@@ -45,9 +49,8 @@ def _check(
     transposed: bool,
 ) -> None:
     """Check types, ranks and channel counts of an ``n``-d (transposed) convolution."""
-    check_complex(input)
     check_complex(weight, "weight")
-    check_same_dtype(input, weight)
+    check_layer_input(input, weight)
     spatial = ", ".join(_SPATIAL[n])
     kernel = ", ".join(f"k{s}" for s in _SPATIAL[n])
     check_ndim(input, (n + 1, n + 2), shape=f"(N, C_in, {spatial}) or (C_in, {spatial})")
@@ -142,7 +145,7 @@ def conv1d(
           :math:`L_{out} = \lfloor (L_{in} + 2p - d (kL - 1) - 1) / s \rfloor + 1`.
 
     Raises:
-        TypeError: real input or weight, or input and weight of different dtypes.
+        TypeError: real weight, or an input neither of the weight's dtype nor of its real dtype.
         ValueError: wrong ranks or channel counts.
     """
     return _conv(1, input, weight, bias, stride, padding, dilation, groups, backend)
@@ -175,7 +178,7 @@ def conv2d(
           each spatial size as in :func:`conv1d`.
 
     Raises:
-        TypeError: real input or weight, or input and weight of different dtypes.
+        TypeError: real weight, or an input neither of the weight's dtype nor of its real dtype.
         ValueError: wrong ranks or channel counts.
     """
     return _conv(2, input, weight, bias, stride, padding, dilation, groups, backend)
@@ -209,7 +212,7 @@ def conv3d(
           each spatial size as in :func:`conv1d`.
 
     Raises:
-        TypeError: real input or weight, or input and weight of different dtypes.
+        TypeError: real weight, or an input neither of the weight's dtype nor of its real dtype.
         ValueError: wrong ranks or channel counts.
     """
     return _conv(3, input, weight, bias, stride, padding, dilation, groups, backend)
@@ -245,7 +248,7 @@ def conv_transpose1d(
           :math:`L_{out} = (L_{in} - 1) s - 2p + d (kL - 1) + \text{output\_padding} + 1`.
 
     Raises:
-        TypeError: real input or weight, or input and weight of different dtypes.
+        TypeError: real weight, or an input neither of the weight's dtype nor of its real dtype.
         ValueError: wrong ranks or channel counts.
     """
     return _conv_transpose(
@@ -277,7 +280,7 @@ def conv_transpose2d(
           each spatial size as in :func:`conv_transpose1d`.
 
     Raises:
-        TypeError: real input or weight, or input and weight of different dtypes.
+        TypeError: real weight, or an input neither of the weight's dtype nor of its real dtype.
         ValueError: wrong ranks or channel counts.
     """
     return _conv_transpose(
@@ -309,7 +312,7 @@ def conv_transpose3d(
           each spatial size as in :func:`conv_transpose1d`.
 
     Raises:
-        TypeError: real input or weight, or input and weight of different dtypes.
+        TypeError: real weight, or an input neither of the weight's dtype nor of its real dtype.
         ValueError: wrong ranks or channel counts.
     """
     return _conv_transpose(

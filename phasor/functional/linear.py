@@ -23,6 +23,11 @@ tensors. With ``W = A + iB`` and ``h = x + iy`` (seed 003, eq. 1)::
     and cached (:mod:`phasor._autotune`).
 
 The complex bias is added once, after the product, on every backend.
+
+A *real* input ``x`` (images, waveforms: the first layer of most networks) needs no backend
+choice: ``op(x, A + iB) = op(x, A) + i op(x, B)`` is one real ``op`` with the weight ``[A; B]``
+stacked along its output axis, half the arithmetic of casting ``x`` to complex first. It is
+used for real inputs on every backend.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ import torch
 import torch.nn.functional as F
 
 from phasor import _autotune
-from phasor._validation import check_complex, check_same_dtype
+from phasor._validation import check_complex, check_layer_input, check_same_dtype
 from phasor.backend import KERNELS, resolve
 
 __all__ = ["complex_bilinear", "linear"]
@@ -93,6 +98,48 @@ def _real(
     return torch.view_as_complex(pairs).flatten(dim, dim + 1)
 
 
+def _real_input(
+    op: RealOp,
+    input: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None,
+    *,
+    spatial_dims: int,
+    groups: int,
+    transposed: bool,
+) -> torch.Tensor:
+    # Stacked weight: per channel group, the real parts of its output channels, then the
+    # imaginary ones, so that every group still sees only its own input channels. A transposed
+    # convolution's weight (C_in, C_out / groups, *kernel) holds one group's outputs per row.
+    w = weight.resolve_conj()
+    if transposed:
+        stacked = torch.cat((w.real, w.imag), dim=1)
+    else:
+        per_group = w.unflatten(0, (groups, -1))
+        stacked = torch.stack((per_group.real, per_group.imag), dim=1).flatten(0, 2)
+    flat_bias = None
+    if bias is not None:
+        b = bias.resolve_conj().unflatten(0, (groups, -1))
+        flat_bias = torch.stack((b.real, b.imag), dim=1).flatten()
+    out = op(input, stacked) if flat_bias is None else op(input, stacked, flat_bias)
+    dim = out.dim() - spatial_dims - 1
+    parts = out.unflatten(dim, (groups, 2, -1))
+    return torch.complex(parts.select(dim + 1, 0), parts.select(dim + 1, 1)).flatten(dim, dim + 1)
+
+
+def _real_input_linear(
+    input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None
+) -> torch.Tensor:
+    # The same stacking for a matrix product, read from W^T: its real view (in, out, 2) is the
+    # stacked weight with the parts of each output already side by side, so the product lands
+    # in the real view of the complex output, and a complex transpose is a cheaper copy than
+    # separating the parts. (A convolution cannot take its weight transposed.)
+    stacked = torch.view_as_real(weight.resolve_conj().t().contiguous()).flatten(-2)
+    flat_bias = None if bias is None else torch.view_as_real(bias.resolve_conj()).flatten()
+    out = F.linear(input, stacked.t(), flat_bias)
+    return torch.view_as_complex(out.unflatten(-1, (-1, 2)))
+
+
 def complex_bilinear(
     op: RealOp,
     input: torch.Tensor,
@@ -111,12 +158,15 @@ def complex_bilinear(
         = \mathrm{op}(x, A) - \mathrm{op}(y, B) + i\,(\mathrm{op}(x, B) + \mathrm{op}(y, A)) + b
 
     This is the single implementation behind :func:`linear` and every convolution; the inputs
-    are assumed already checked.
+    are assumed already checked. A real ``input`` is computed as one real ``op`` on the stacked
+    weight ``[A; B]`` whatever the backend.
 
     Args:
-        op: real bilinear op called as ``op(input, weight)``, e.g. ``torch.nn.functional.linear``
-            or ``functools.partial(torch.nn.functional.conv2d, stride=2, groups=groups)``.
-        input: complex tensor whose channel (feature) axis is ``-(spatial_dims + 1)``.
+        op: real bilinear op called as ``op(input, weight)`` or ``op(input, weight, bias)``,
+            e.g. ``torch.nn.functional.linear`` or
+            ``functools.partial(torch.nn.functional.conv2d, stride=2, groups=groups)``.
+        input: complex tensor, or real tensor of the weight's real dtype, whose channel
+            (feature) axis is ``-(spatial_dims + 1)``.
         weight: complex tensor ``(D0, D1, *kernel)``; ``D0`` is split into ``groups``.
         bias: optional complex tensor of shape ``(C_out,)``, added once to the result.
         backend: ``"native"``, ``"real"``, ``"gauss"`` or ``"auto"``; ``None`` uses the global
@@ -126,7 +176,7 @@ def complex_bilinear(
         transposed: ``True`` when ``weight`` is stored ``(C_in, C_out / groups, *kernel)``.
 
     Returns:
-        Complex tensor of the dtype of ``input``.
+        Complex tensor of the dtype of ``weight``.
     """
 
     def run(name: str, input: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
@@ -139,6 +189,18 @@ def complex_bilinear(
         )
 
     name = resolve(backend)
+    if not input.is_complex() and op is F.linear:
+        return _real_input_linear(input, weight, bias)
+    if not input.is_complex():
+        return _real_input(
+            op,
+            input,
+            weight,
+            bias,
+            spatial_dims=spatial_dims,
+            groups=groups,
+            transposed=transposed,
+        )
     if name == "auto":
         name = _autotune.choose(op, input, weight, run, KERNELS)
     out = run(name, input, weight)
@@ -173,8 +235,12 @@ def linear(
 
     The bias is added exactly once: ``Re y`` gets :math:`b_r`, ``Im y`` gets :math:`b_i`.
 
+    A real ``input`` is multiplied as it is, with half the arithmetic of a complex one
+    (:func:`complex_bilinear`).
+
     Args:
-        input: complex tensor ``(*, in_features)``.
+        input: complex tensor ``(*, in_features)``, or real tensor of the weight's real dtype
+            (``float32`` for ``complex64`` weights).
         weight: complex tensor ``(out_features, in_features)``, same dtype as ``input``.
         bias: optional complex tensor ``(out_features,)``.
         backend: ``"native"``, ``"real"``, ``"gauss"`` or ``"auto"``; ``None`` uses
@@ -184,10 +250,11 @@ def linear(
         - Input: :math:`(*, H_{in})` with :math:`H_{in} = \text{in\_features}`.
         - Weight: :math:`(H_{out}, H_{in})`.
         - Bias: :math:`(H_{out})`.
-        - Output: :math:`(*, H_{out})`, dtype of the input.
+        - Output: :math:`(*, H_{out})`, complex, dtype of the weight.
 
     Raises:
-        TypeError: real input or weight, or input and weight of different dtypes.
+        TypeError: real weight, or an input that is neither of the weight's dtype nor of its
+            real dtype.
         ValueError: wrong shapes.
 
     Example::
@@ -197,9 +264,8 @@ def linear(
         >>> linear(x, w).shape
         torch.Size([8, 2])
     """
-    check_complex(input)
     check_complex(weight, "weight")
-    check_same_dtype(input, weight)
+    check_layer_input(input, weight)
     if weight.dim() != 2:
         raise ValueError(
             f"weight must be 2-D (out_features, in_features), got shape {tuple(weight.shape)}"

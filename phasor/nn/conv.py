@@ -3,6 +3,10 @@ r"""Complex convolution layers, thin modules over :mod:`phasor.functional.conv`.
 Constructor arguments are those of the ``torch.nn`` layers of the same name, plus ``init``
 (weight initialisation, default ``"glorot"``: :func:`phasor.nn.init.complex_glorot_`) and
 ``backend`` (kernels; ``None`` follows :func:`phasor.get_backend`). Biases start at zero.
+
+Inputs are complex, or real of the weights' real dtype (``float32`` for ``complex64``): a real
+input, e.g. an image batch fed to the first layer, is convolved with half the arithmetic of the
+same input cast to complex.
 """
 
 from __future__ import annotations
@@ -305,8 +309,8 @@ class Conv1d(_Conv):
         bias: complex parameter :math:`(C_{out})`, or ``None``.
 
     Shape:
-        - Input: :math:`(N, C_{in}, L_{in})` or :math:`(C_{in}, L_{in})`, complex.
-        - Output: :math:`(N, C_{out}, L_{out})` or :math:`(C_{out}, L_{out})`, same dtype, with
+        - Input: :math:`(N, C_{in}, L_{in})` or :math:`(C_{in}, L_{in})`, complex or real.
+        - Output: :math:`(N, C_{out}, L_{out})` or :math:`(C_{out}, L_{out})`, complex, with
           :math:`L_{out} = \lfloor (L_{in} + 2p - d (kL - 1) - 1) / s \rfloor + 1`.
     """
 
@@ -330,7 +334,7 @@ class Conv2d(_Conv):
     Shape:
         - Input: :math:`(N, C_{in}, H_{in}, W_{in})` or :math:`(C_{in}, H_{in}, W_{in})`.
         - Output: :math:`(N, C_{out}, H_{out}, W_{out})` or :math:`(C_{out}, H_{out}, W_{out})`,
-          same dtype, each spatial size as in :class:`Conv1d`.
+          complex, each spatial size as in :class:`Conv1d`.
 
     Example::
 
@@ -359,7 +363,7 @@ class Conv3d(_Conv):
     Shape:
         - Input: :math:`(N, C_{in}, D_{in}, H_{in}, W_{in})` or without the batch axis.
         - Output: :math:`(N, C_{out}, D_{out}, H_{out}, W_{out})` or without the batch axis,
-          same dtype, each spatial size as in :class:`Conv1d`.
+          complex, each spatial size as in :class:`Conv1d`.
     """
 
     _n = 3
@@ -380,8 +384,8 @@ class ConvTranspose1d(_ConvTranspose):
         bias: complex parameter :math:`(C_{out})`, or ``None``.
 
     Shape:
-        - Input: :math:`(N, C_{in}, L_{in})` or :math:`(C_{in}, L_{in})`, complex.
-        - Output: :math:`(N, C_{out}, L_{out})` or :math:`(C_{out}, L_{out})`, same dtype, with
+        - Input: :math:`(N, C_{in}, L_{in})` or :math:`(C_{in}, L_{in})`, complex or real.
+        - Output: :math:`(N, C_{out}, L_{out})` or :math:`(C_{out}, L_{out})`, complex, with
           :math:`L_{out} = (L_{in} - 1) s - 2p + d (kL - 1) + \text{output\_padding} + 1`.
     """
 
@@ -403,7 +407,7 @@ class ConvTranspose2d(_ConvTranspose):
     Shape:
         - Input: :math:`(N, C_{in}, H_{in}, W_{in})` or :math:`(C_{in}, H_{in}, W_{in})`.
         - Output: :math:`(N, C_{out}, H_{out}, W_{out})` or :math:`(C_{out}, H_{out}, W_{out})`,
-          same dtype, each spatial size as in :class:`ConvTranspose1d`.
+          complex, each spatial size as in :class:`ConvTranspose1d`.
     """
 
     _n = 2
@@ -424,7 +428,7 @@ class ConvTranspose3d(_ConvTranspose):
     Shape:
         - Input: :math:`(N, C_{in}, D_{in}, H_{in}, W_{in})` or without the batch axis.
         - Output: :math:`(N, C_{out}, D_{out}, H_{out}, W_{out})` or without the batch axis,
-          same dtype, each spatial size as in :class:`ConvTranspose1d`.
+          complex, each spatial size as in :class:`ConvTranspose1d`.
     """
 
     _n = 3

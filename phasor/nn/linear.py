@@ -57,8 +57,11 @@ class Linear(nn.Module):
         bias: complex parameter of shape ``(out_features,)``, or ``None``.
 
     Shape:
-        - Input: :math:`(*, H_{in})`, complex, with :math:`H_{in} = \text{in\_features}`.
-        - Output: :math:`(*, H_{out})`, same dtype, with :math:`H_{out} = \text{out\_features}`.
+        - Input: :math:`(*, H_{in})` with :math:`H_{in} = \text{in\_features}`, complex, or real
+          of the weight's real dtype (``float32`` for ``complex64``), which costs half the
+          arithmetic of the same input cast to complex.
+        - Output: :math:`(*, H_{out})`, dtype of the weight, with
+          :math:`H_{out} = \text{out\_features}`.
 
     Example::
 

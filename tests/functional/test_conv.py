@@ -5,6 +5,7 @@ References: the four-real-convolution formula of seed 003,
 loops for the 1-D ops (which pin down the semantics independently of PyTorch).
 """
 
+import functools
 import importlib
 
 import pytest
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 import phasor
 import phasor.functional as CF
 from phasor.backend import BACKENDS
+from phasor.functional.linear import complex_bilinear
 
 DTYPES = [torch.complex64, torch.complex128]
 TOL = {torch.complex64: 2e-5, torch.complex128: 1e-12}
@@ -181,6 +183,58 @@ GRAD_CASES = [
 ]
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize(("name", "x_shape", "w_shape", "kw"), CASES)
+def test_real_input_equals_complex_input_with_zero_imaginary_part(
+    name, x_shape, w_shape, kw, backend, dtype
+):
+    x = randn(*x_shape, dtype=dtype).real
+    w = randn(*w_shape, dtype=dtype, seed=1)
+    b = randn(out_channels(name, w, kw.get("groups", 1)), dtype=dtype, seed=2)
+    op = getattr(CF, name)
+    out = op(x, w, b, **kw, backend=backend)
+    expected = four_real(name, x.to(dtype), w, b, **kw)
+    assert out.dtype == dtype
+    assert out.shape == expected.shape
+    torch.testing.assert_close(out, expected, rtol=TOL[dtype], atol=TOL[dtype])
+    torch.testing.assert_close(
+        op(x, w, **kw, backend=backend),
+        expected - four_real(name, torch.zeros_like(x, dtype=dtype), w, b, **kw),
+        rtol=TOL[dtype],
+        atol=TOL[dtype],
+    )
+
+
+@pytest.mark.parametrize(("name", "x_shape", "w_shape", "kw"), CASES)
+def test_real_input_runs_one_real_op_on_twice_the_channels(name, x_shape, w_shape, kw):
+    """The real-input path is one real (transposed) convolution, not four or three."""
+    calls = []
+
+    def counting(*args, **kwargs):
+        calls.append(args[1].shape)
+        return REAL_OPS[name](*args, **kwargs)
+
+    x, w = randn(*x_shape).real, randn(*w_shape, seed=1)
+    out = complex_bilinear(
+        functools.partial(counting, **kw), x, w, spatial_dims=len(w_shape) - 2,
+        groups=kw.get("groups", 1), transposed="transpose" in name,
+    )  # fmt: skip
+    assert len(calls) == 1
+    axis = 1 if "transpose" in name else 0
+    assert calls[0][axis] == 2 * w.shape[axis]
+    torch.testing.assert_close(out, getattr(CF, name)(x.to(w.dtype), w, **kw))
+
+
+@pytest.mark.parametrize(("name", "x_shape", "w_shape", "kw"), GRAD_CASES)
+def test_gradcheck_real_input(name, x_shape, w_shape, kw):
+    x = randn(*x_shape).real.requires_grad_()
+    w = randn(*w_shape, seed=1).requires_grad_()
+    b = randn(out_channels(name, w, kw["groups"]), seed=2).requires_grad_()
+    op = getattr(CF, name)
+    assert torch.autograd.gradcheck(lambda x, w, b: op(x, w, b, **kw), (x, w, b))
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize(("name", "x_shape", "w_shape", "kw"), GRAD_CASES)
 def test_gradcheck(name, x_shape, w_shape, kw, backend):
@@ -248,8 +302,10 @@ def test_default_backend_is_used(monkeypatch):
 def test_errors():
     x, w = randn(2, 4, 6, 6), randn(6, 2, 3, 3)  # valid with groups=2
     assert CF.conv2d(x, w, groups=2).shape == (2, 6, 4, 4)
-    with pytest.raises(TypeError, match="to_complex"):
-        CF.conv2d(x.real, w, groups=2)
+    with pytest.raises(TypeError, match=r"real torch\.float64"):
+        CF.conv2d(x.real.float(), w, groups=2)
+    with pytest.raises(TypeError, match=r"torch\.int64"):
+        CF.conv2d(x.real.long(), w, groups=2)
     with pytest.raises(TypeError, match="weight"):
         CF.conv2d(x, w.real, groups=2)
     with pytest.raises(TypeError, match="complex64"):

@@ -90,6 +90,56 @@ def test_backends_agree_property(batch, n_in, n_out, use_bias, seed):
         torch.testing.assert_close(linear(x, w, b, backend=backend), expected)
 
 
+@settings(max_examples=25, deadline=None)
+@given(
+    batch=st.lists(st.integers(1, 3), min_size=0, max_size=2),
+    n_in=st.integers(1, 6),
+    n_out=st.integers(1, 6),
+    use_bias=st.booleans(),
+    conjugated=st.booleans(),
+    dtype=st.sampled_from(DTYPES),
+    seed=st.integers(0, 2**16),
+)
+def test_real_input_equals_complex_input_property(
+    batch, n_in, n_out, use_bias, conjugated, dtype, seed
+):
+    """A real input gives what the same values with zero imaginary part give, on every backend."""
+    x = randn(*batch, n_in, dtype=dtype, seed=seed).real
+    w = randn(n_out, n_in, dtype=dtype, seed=seed + 1)
+    w = w.conj() if conjugated else w  # a lazily conjugated weight is read correctly
+    b = randn(n_out, dtype=dtype, seed=seed + 2) if use_bias else None
+    expected = reference_four_real(
+        x.to(dtype), w, b if use_bias else torch.zeros(n_out, dtype=dtype)
+    )
+    for backend in BACKENDS:
+        out = linear(x, w, b, backend=backend)
+        assert out.dtype == dtype
+        torch.testing.assert_close(out, expected, rtol=TOL[dtype], atol=TOL[dtype])
+
+
+def test_real_input_is_one_real_matrix_product(monkeypatch):
+    """Half the arithmetic of a complex input: one real product with 2 * out_features outputs."""
+    calls = []
+    original = torch.nn.functional.linear
+
+    def spy(input, weight, bias=None):
+        calls.append((input.dtype, tuple(weight.shape)))
+        return original(input, weight, bias)
+
+    monkeypatch.setattr(linear_module.F, "linear", spy)
+    x, w = randn(8, 5).real, randn(3, 5, seed=1)
+    out = linear(x, w, randn(3, seed=2))
+    assert calls == [(torch.float64, (6, 5))]
+    torch.testing.assert_close(out, x.to(w.dtype) @ w.T + randn(3, seed=2))
+
+
+def test_gradcheck_real_input():
+    x = randn(3, 4).real.requires_grad_()
+    w = randn(2, 4, seed=1).requires_grad_()
+    b = randn(2, seed=2).requires_grad_()
+    assert torch.autograd.gradcheck(linear, (x, w, b))
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_gradcheck(backend):
     x = randn(3, 4).requires_grad_()
@@ -119,8 +169,10 @@ def test_default_backend_is_used(monkeypatch):
 
 def test_errors():
     x, w = randn(2, 3), randn(4, 3)
-    with pytest.raises(TypeError, match="to_complex"):
-        linear(x.real, w)
+    with pytest.raises(TypeError, match=r"real torch\.float64"):
+        linear(x.real.float(), w)
+    with pytest.raises(TypeError, match=r"torch\.int64"):
+        linear(x.real.long(), w)
     with pytest.raises(TypeError, match="weight"):
         linear(x, w.real)
     with pytest.raises(TypeError, match="complex64"):

@@ -115,6 +115,16 @@ def test_forward_matches_real_torch_layers(name, kwargs, x_shape, backend):
 
 
 @pytest.mark.parametrize(("name", "kwargs", "x_shape"), CASES)
+def test_real_input_matches_real_torch_layers(name, kwargs, x_shape):
+    """A real input (e.g. an image batch) is taken as it is, padding modes included."""
+    layer = with_random_bias(getattr(cnn, name)(**kwargs, dtype=torch.complex128))
+    x = torch.randn(x_shape, dtype=torch.float64)
+    out = layer(x)
+    assert out.dtype == torch.complex128
+    torch.testing.assert_close(out, reference(name, kwargs, layer, x.to(torch.complex128)))
+
+
+@pytest.mark.parametrize(("name", "kwargs", "x_shape"), CASES)
 def test_parameters_and_repr(name, kwargs, x_shape):
     layer = getattr(cnn, name)(**kwargs)
     torch_layer = getattr(torch.nn, name)(**kwargs)
@@ -240,8 +250,8 @@ def test_errors():
     with pytest.raises(TypeError, match="complex64 or torch"):
         cnn.Conv3d(2, 2, 3, dtype=torch.float64)
     layer = cnn.Conv2d(2, 2, 3)
-    with pytest.raises(TypeError, match="to_complex"):
-        layer(torch.randn(1, 2, 5, 5))
+    with pytest.raises(TypeError, match=r"real torch\.float32"):
+        layer(torch.randn(1, 2, 5, 5, dtype=torch.float64))
     with pytest.raises(ValueError, match=r"\(N, C_in, H, W\)"):
         layer(torch.randn(5, 5, dtype=torch.complex64))
     with pytest.raises(ValueError, match="2 channels"):

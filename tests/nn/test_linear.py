@@ -82,12 +82,21 @@ def test_errors():
     with pytest.raises(TypeError, match=r"complex64 or torch\.complex128"):
         Linear(3, 2, dtype=torch.float32)
     layer = Linear(3, 2)
-    with pytest.raises(TypeError, match="to_complex"):
-        layer(torch.randn(4, 3))
+    with pytest.raises(TypeError, match=r"real torch\.float32"):
+        layer(torch.randn(4, 3, dtype=torch.float64))
     with pytest.raises(TypeError, match="complex128"):
         layer(torch.randn(4, 3, dtype=torch.complex128))
     with pytest.raises(ValueError, match=r"\(\*, 3\)"):
         layer(torch.randn(4, 5, dtype=torch.complex64))
+
+
+def test_real_input_is_taken_as_it_is():
+    """Real images or signals go straight into the first layer: same result as a complex cast."""
+    layer = Linear(5, 3)
+    x = torch.rand(4, 5)
+    out = layer(x)
+    assert out.dtype == torch.complex64
+    torch.testing.assert_close(out, layer(x.to(torch.complex64)))
 
 
 def test_extra_repr():
