@@ -164,6 +164,61 @@ def test_max_pool_return_indices_address_the_winners():
     torch.testing.assert_close(x[:, :, 0].gather(2, idx1), out1)
 
 
+def lattice(*shape, seed=0, dtype=torch.complex128):
+    """Gaussian-integer values in [-2, 2] + i[-2, 2]: many exact ties in modulus, zeros too."""
+    g = torch.Generator().manual_seed(seed)
+    parts = torch.randint(-2, 3, (*shape, 2), generator=g).to(torch.float64)
+    return torch.view_as_complex(parts).to(dtype)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    spatial=st.sampled_from([1, 2]),
+    n=st.integers(1, 3),
+    c=st.integers(1, 3),
+    size=st.tuples(st.integers(1, 9), st.integers(1, 9)),
+    kernel=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    explicit_stride=st.booleans(),
+    ceil_mode=st.booleans(),
+    ties=st.booleans(),
+    dtype=st.sampled_from([torch.complex64, torch.complex128]),
+    seed=st.integers(0, 1000),
+)
+def test_tiling_windows_pick_what_torch_picks(
+    spatial, n, c, size, kernel, explicit_stride, ceil_mode, ties, dtype, seed
+):
+    """Windows that tile the plane (stride == kernel) take phasor's own elementwise path; it
+    must return torch's winners, first of equals included, values and indices alike."""
+    size, kernel = size[:spatial], kernel[:spatial]
+    assume(all(k <= s for k, s in zip(kernel, size, strict=True)))
+    shape = (n, c, *size)
+    x = lattice(*shape, seed=seed, dtype=dtype) if ties else crandn(*shape, seed=seed, dtype=dtype)
+    pool, torch_pool = (
+        (CF.max_pool1d, F.max_pool1d) if spatial == 1 else (CF.max_pool2d, F.max_pool2d)
+    )
+    stride = kernel if explicit_stride else None
+    out, idx = pool(x, kernel, stride, ceil_mode=ceil_mode, return_indices=True)
+    _, expected_idx = torch_pool(
+        x.abs().to(torch.float64), kernel, stride, ceil_mode=ceil_mode, return_indices=True
+    )
+    assert torch.equal(idx, expected_idx)
+    torch.testing.assert_close(out, x.flatten(2).gather(2, idx.flatten(2)).view_as(out))
+
+
+def test_tiling_windows_propagate_nan():
+    x = crandn(1, 2, 4, 4, seed=3)
+    x[0, 1, 2, 3] = complex("nan+1j")
+    out = CF.max_pool2d(x, 2)
+    assert torch.isnan(out).sum() == 1
+    assert torch.isnan(out[0, 1, 1, 1].real) and out[0, 1, 1, 1].imag == 1
+
+
+def test_tiling_windows_compare_moduli_whose_squares_overflow():
+    big = torch.tensor([[[3e19, 5e19j, 1e19, 4e19]]], dtype=torch.complex64)
+    out, idx = CF.max_pool1d(big, 4, return_indices=True)
+    assert idx.item() == 1 and out.item() == big[0, 0, 1].item()
+
+
 def test_max_pool_unbatched_equals_batched():
     x = crandn(3, 6, 6)
     torch.testing.assert_close(CF.max_pool2d(x, 2), CF.max_pool2d(x[None], 2)[0])
