@@ -155,7 +155,7 @@ def make_step(lib: str, model: str, real_dtype: torch.dtype, train: bool) -> Cal
     batch = MODELS[model]
     shape = (batch, 1, 28, 28) if model.startswith("CNN") else (batch, 784)
     x = torch.rand(shape, dtype=real_dtype)
-    if lib != "real":
+    if lib != "real" and not lib.startswith("phasor"):
         x = x.to(_COMPLEX[real_dtype])  # the images as complex numbers with zero imaginary part
     y = torch.randint(0, 10, (batch,))
 

@@ -130,13 +130,11 @@ def _real_input(
 def _real_input_linear(
     input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None
 ) -> torch.Tensor:
-    # The same stacking for a matrix product, read from W^T: its real view (in, out, 2) is the
-    # stacked weight with the parts of each output already side by side, so the product lands
-    # in the real view of the complex output, and a complex transpose is a cheaper copy than
-    # separating the parts. (A convolution cannot take its weight transposed.)
-    stacked = torch.view_as_real(weight.resolve_conj().t().contiguous()).flatten(-2)
+    # For a matrix product the stacked rows are interleaved instead, (Re W_0, Im W_0, Re W_1,
+    # ...): the product then lands in the real view of the complex output, with no copy.
+    stacked = torch.view_as_real(weight.resolve_conj()).movedim(-1, 1).flatten(0, 1)
     flat_bias = None if bias is None else torch.view_as_real(bias.resolve_conj()).flatten()
-    out = F.linear(input, stacked.t(), flat_bias)
+    out = F.linear(input, stacked, flat_bias)
     return torch.view_as_complex(out.unflatten(-1, (-1, 2)))
 
 
