@@ -2,9 +2,10 @@
 
 For every layer of the models in ``training_step.py`` (same shapes, same ``requires_grad`` of the
 input as in those networks) this prints the time of the forward pass alone and of forward +
-backward on each concrete backend (``native``, ``real``, ``gauss``), the same real-valued op for
-comparison, the ratio of the best backend to the real op, and the backend that ``"auto"``
-picks. The best of the interleaved rounds is reported (``--clock cpu`` by default: CPU time of
+backward on each concrete backend (``native``, ``real``, ``gauss``), for the first layers also on
+the real images as they are (``real input``: one real op on the stacked weight, whatever the
+backend), the same real-valued op for comparison, the ratio of the best complex kernel to the
+real op, and the backend that ``"auto"`` picks for a complex input. The best of the interleaved rounds is reported (``--clock cpu`` by default: CPU time of
 this process, robust on a shared machine; use ``--threads 1`` with it).
 
 Run ``python benchmarks/kernels.py [--rounds 25] [--threads 1] [--clock cpu|wall]``.
@@ -48,7 +49,7 @@ def main(argv: list[str] | None = None) -> None:
     clock = time.perf_counter if args.clock == "wall" else time.process_time
     print(f"torch threads {torch.get_num_threads()}, {args.clock} clock, best of {args.rounds}")
     print("ms, complex64 (real op float32); train = forward + backward\n")
-    cols = [*KERNELS, "real op"]
+    cols = [*KERNELS, "real input", "real op"]
     head = "| layer | pass | " + " | ".join(cols) + " | best / real op | auto picks |"
     print(head)
     print("|---|---|" + "---:|" * (len(cols) + 1) + "---|")
@@ -59,6 +60,10 @@ def main(argv: list[str] | None = None) -> None:
         wr = torch.randn(ws, requires_grad=True)
         fns = {k: functools.partial(complex_bilinear, op, x, w, backend=k, spatial_dims=sd)
                for k in KERNELS}  # fmt: skip
+        if not x_grad:  # a first layer: the images themselves are real
+            fns["real input"] = functools.partial(
+                complex_bilinear, op, xr.detach(), w, spatial_dims=sd
+            )
         fns["real op"] = functools.partial(op, xr, wr)
         for train in (False, True):
             best = dict.fromkeys(fns, float("inf"))
@@ -74,8 +79,8 @@ def main(argv: list[str] | None = None) -> None:
             with torch.set_grad_enabled(train):
                 complex_bilinear(op, x, w, backend="auto", spatial_dims=sd)
             (picked,) = _autotune.cache().values()
-            fastest = min(best[k] for k in KERNELS)
-            row = " | ".join(f"{best[k] * 1e3:.2f}" for k in cols)
+            fastest = min(best[k] for k in fns if k != "real op")
+            row = " | ".join(f"{best[k] * 1e3:.2f}" if k in fns else "-" for k in cols)
             ratio = fastest / best["real op"]
             print(f"| {name} | {'train' if train else 'infer'} | {row} | {ratio:.2f} | {picked} |")
             sys.stdout.flush()

@@ -5,7 +5,9 @@ MNIST complex CNN at batch 64 (conv 1->10 5x5, max-pool, batch norm, conv 10->20
 max-pool, linear 320->500, linear 500->10), each built from the public layers of
 
 - ``phasor``         phasor.nn (Linear, Conv2d, CReLU, MaxPool2d, ComplexBatchNorm2d) on the
-  default backend (``"native"``); ``phasor[auto]`` etc. on another one (``--backends``)
+  default backend (``"native"``), fed the real images as they are (phasor's layers take real
+  input); ``phasor[complex input]`` fed the images cast to complex like the peers;
+  ``phasor[auto]`` etc. on another backend (``--backends``)
 - ``complexPyTorch`` ComplexLinear, ComplexConv2d, ComplexReLU, ComplexMaxPool2d,
   ComplexBatchNorm2d
 - ``torchcvnn``      torch.nn.Linear / Conv2d with a complex dtype (torchcvnn ships no linear or
@@ -15,7 +17,9 @@ max-pool, linear 320->500, linear 500->10), each built from the public layers of
 
 Every complex net has split-ReLU (CReLU) activations, max-pooling by magnitude and 2x2-whitening
 batch norm; the loss is the cross entropy of the output magnitudes ``|z|`` (plain logits for the
-real net); the optimiser is ``torch.optim.Adam`` (lr 1e-3) for all. A training step is
+real net); the optimiser is ``torch.optim.Adam`` (lr 1e-3) for all. The input is a batch of
+random images in [0, 1]; the peers take complex input only, so they get it cast to complex (zero
+imaginary part) once, before timing. A training step is
 forward + backward + optimiser step; an inference step is a forward pass in eval mode under
 ``torch.no_grad``. All libraries of a model are timed in the same process, interleaved in a
 shuffled order every round, and the median over the rounds is reported, after warm-up. Peak
@@ -48,6 +52,7 @@ from torch import nn
 from phasor.backend import BACKENDS, get_backend
 
 LIBRARIES = ("phasor", "complexPyTorch", "torchcvnn", "complextorch")
+COMPLEX_INPUT = "phasor[complex input]"
 MODELS = {"MLP 784-512-100-10": 256, "MLP 784-100-10": 256, "CNN seed 003": 64}
 _COMPLEX = {torch.float32: torch.complex64, torch.float64: torch.complex128}
 
@@ -88,7 +93,8 @@ def _layers(lib: str, real_dtype: torch.dtype):
         import phasor.nn as pn
 
         # "phasor" runs the default backend, "phasor[NAME]" the backend NAME.
-        kw = {"dtype": cdtype, "backend": lib[7:-1] if "[" in lib else None}
+        backend = lib[7:-1] if "[" in lib else None
+        kw = {"dtype": cdtype, "backend": backend if backend in BACKENDS else None}
         return (
             lambda i, o: pn.Linear(i, o, **kw),
             lambda i, o, k: pn.Conv2d(i, o, k, **kw),
@@ -155,9 +161,11 @@ def make_step(lib: str, model: str, real_dtype: torch.dtype, train: bool) -> Cal
     batch = MODELS[model]
     shape = (batch, 1, 28, 28) if model.startswith("CNN") else (batch, 784)
     x = torch.rand(shape, dtype=real_dtype)
-    if lib != "real" and not lib.startswith("phasor"):
-        x = x.to(_COMPLEX[real_dtype])  # the images as complex numbers with zero imaginary part
     y = torch.randint(0, 10, (batch,))
+    # Real images for the real net and phasor; cast to complex (zero imaginary part) for the
+    # peers, whose layers take complex input only, and for the "phasor[complex input]" row.
+    if lib != "real" and (lib == COMPLEX_INPUT or not lib.startswith("phasor")):
+        x = x.to(_COMPLEX[real_dtype])
 
     def logits() -> torch.Tensor:
         out = net(x)
@@ -312,7 +320,7 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"{lib} not installed: skipped (pip install -e '.[bench]')", file=sys.stderr)
     libs = [lib for lib in args.libs if lib == "phasor" or importlib.util.find_spec(lib)]
     if "phasor" in libs:
-        extra = [f"phasor[{b}]" for b in args.backends if b != get_backend()]
+        extra = [COMPLEX_INPUT, *(f"phasor[{b}]" for b in args.backends if b != get_backend())]
         at = libs.index("phasor") + 1
         libs[at:at] = extra
     print(f"Machine: {machine()}")
