@@ -27,7 +27,6 @@ import torch
 from torch import nn
 
 import phasor.nn as cnn
-from phasor.functional import to_complex
 
 __all__ = [
     "ACTIVATIONS",
@@ -116,8 +115,9 @@ class RealSeedCNN(nn.Module):
 class ComplexSeedCNN(nn.Module):
     r"""Complex-valued CNN of the study: the real net with every layer made complex.
 
-    Real input is cast to complex with zero imaginary part (as the study's code did with
-    ``x.type(torch.complex64)``), so untransformed test images can be fed directly. The logits
+    Real images go into the first convolution as they are, which gives what the study's code
+    computed by casting them to complex (``x.type(torch.complex64)``) at half the arithmetic,
+    so untransformed test images can be fed directly. The logits
     are the moduli :math:`|z|` of the last layer, followed by ``log_softmax``.
 
     Args:
@@ -161,7 +161,7 @@ class ComplexSeedCNN(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() == 3:
             x = x.unsqueeze(1)
-        x = to_complex(x).to(self.dtype) if not x.is_complex() else x.to(self.dtype)
+        x = x.to(self.dtype if x.is_complex() else self.conv1.weight.real.dtype)
         x = self.bn(self.pool1(self.act1(self.conv1(x))))
         x = self.pool2(self.act2(self.conv2(x))).flatten(1)
         x = self.fc2(self.act3(self.fc1(x)))
