@@ -124,7 +124,7 @@ def _real_input(
     out = op(input, stacked) if flat_bias is None else op(input, stacked, flat_bias)
     dim = out.dim() - spatial_dims - 1
     parts = out.unflatten(dim, (groups, 2, -1))
-    return torch.complex(parts.select(dim + 1, 0), parts.select(dim + 1, 1)).flatten(dim, dim + 1)
+    return torch.complex(*parts.unbind(dim + 1)).flatten(dim, dim + 1)
 
 
 def _real_input_linear(

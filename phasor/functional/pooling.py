@@ -71,36 +71,39 @@ def _tiles(input, spatial, kernel_size, stride, padding, dilation, ceil_mode):
     return kernel
 
 
-def _tile_argmax(score: torch.Tensor, kernel: tuple[int, ...]) -> torch.Tensor | None:
-    """Flat plane index of the largest ``score`` in each window of a tiling ``kernel``.
+def _tile_argmax(input: torch.Tensor, kernel: tuple[int, ...]) -> torch.Tensor | None:
+    """Flat plane index of the element of largest modulus in each window of a tiling ``kernel``.
 
     Ties go to the first element in scan order, as in torch's max pooling; returns ``None``
     when a window's maximum is NaN or infinite, or an offset is too large to be exact in the
     score's dtype (the caller then takes torch's path, which propagates NaN and compares moduli
     whose squares overflow).
-    Built from elementwise ops only: the window's candidates are laid out one after another,
-    their maximum taken pairwise, and the first candidate equal to it found by a backward
-    scan, each step a blend ``index + [candidate == best] (offset - index)``. torch's windowed
-    pooling kernel and its ``max(dim)`` are several times slower on CPU.
+    Built from elementwise ops only: the squared moduli of the window's candidates are written
+    one block after another, their maximum taken pairwise, and the first candidate equal to it
+    found by a backward scan, each step a blend ``index + [candidate == best] (offset - index)``.
+    torch's windowed pooling kernel and its ``max(dim)`` are several times slower on CPU.
     """
     spatial = len(kernel)
-    sizes = score.shape[-spatial:]
+    sizes = input.shape[-spatial:]
     out = [n // k for n, k in zip(sizes, kernel, strict=True)]
-    tiles = score[(..., *(slice(0, o * k) for o, k in zip(out, kernel, strict=True)))]
-    for d in reversed(range(spatial)):  # -> (..., O_1, k_1, ..., O_n, k_n)
-        tiles = tiles.unflatten(-(2 * (spatial - d) - 1), (out[d], kernel[d]))
-    lead = tiles.dim() - 2 * spatial
+    pairs = torch.view_as_real(input.detach().resolve_conj())  # (..., *sizes, 2)
+    tiles = pairs[(..., *(slice(0, o * k) for o, k in zip(out, kernel, strict=True)), slice(None))]
+    for d in reversed(range(spatial)):  # -> (..., O_1, k_1, ..., O_n, k_n, 2)
+        tiles = tiles.unflatten(-(2 * (spatial - d)), (out[d], kernel[d]))
+    lead = tiles.dim() - 2 * spatial - 1
     window_axes = [lead + 2 * d + 1 for d in range(spatial)]
     out_axes = [lead + 2 * d for d in range(spatial)]
-    # (k_1 * ... * k_n, ..., O_1, ..., O_n): every candidate a contiguous block, in one copy.
-    candidates = tiles.permute([*window_axes, *range(lead), *out_axes]).contiguous()
+    tiles = tiles.permute([*window_axes, *range(lead), *out_axes, -1])
+    # |z|^2 of every candidate, written window offset first: each candidate a contiguous block.
+    re, im = tiles[..., 0], tiles[..., 1]
+    candidates = torch.mul(re, re, out=re.new_empty(re.shape)).addcmul_(im, im)
     candidates = candidates.flatten(0, spatial - 1)
     row_strides = [math.prod(sizes[d + 1 :]) for d in range(spatial)]
     offsets = [
         sum(o * s for o, s in zip(position, row_strides, strict=True))
         for position in itertools.product(*(range(k) for k in kernel))
     ]
-    if offsets[-1] * torch.finfo(score.dtype).eps >= 1:  # integers exact below 1 / eps
+    if offsets[-1] * torch.finfo(candidates.dtype).eps >= 1:  # integers exact below 1 / eps
         return None
     best = candidates[0]
     for value in candidates[1:]:
@@ -113,7 +116,7 @@ def _tile_argmax(score: torch.Tensor, kernel: tuple[int, ...]) -> torch.Tensor |
         index = index.lerp(best.new_tensor(offsets[k]), hit)
     index = index.long()
     for d in range(spatial):  # plus the flat position of each window's first element
-        start = torch.arange(out[d], device=score.device) * (kernel[d] * row_strides[d])
+        start = torch.arange(out[d], device=input.device) * (kernel[d] * row_strides[d])
         index += start.reshape(-1, *([1] * (spatial - d - 1)))
     return index
 
@@ -122,9 +125,7 @@ def _max_pool(input, pool, spatial, kernel_size, stride, padding, dilation, ceil
     # The magnitude only chooses the winners; gradients reach ``input`` through the gather.
     kernel = _tiles(input, spatial, kernel_size, stride, padding, dilation, ceil_mode)
     if kernel is not None:
-        # |z|^2 orders like |z| and is one vectorised complex product away.
-        z = input.detach()
-        indices = _tile_argmax((z * z.conj()).real, kernel)
+        indices = _tile_argmax(input, kernel)
         if indices is not None:
             return _gather_by_index(input, indices, spatial), indices
     magnitude = input.detach().abs()
