@@ -20,6 +20,7 @@ from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
+from torch.autograd import forward_ad
 
 from phasor._validation import check_complex, check_ndim
 
@@ -61,29 +62,226 @@ def _check_batch_size(input: torch.Tensor) -> None:
         )
 
 
-def _per_channel(t: torch.Tensor, ndim: int) -> torch.Tensor:
-    """Reshape a ``(C,)`` tensor so that it broadcasts along dim 1 of an ``ndim``-D input."""
-    return t.reshape(1, -1, *([1] * (ndim - 2)))
+def _whitening_matrix(
+    cov: torch.Tensor, weight: torch.Tensor | None, eps: float
+) -> tuple[tuple[torch.Tensor, ...], tuple]:
+    r"""Entries ``(m_rr, m_ri, m_ir, m_ii)`` of :math:`M = \Gamma (V + \epsilon I)^{-1/2}` per
+    channel, and the intermediates that :func:`_whitening_matrix_backward` needs.
 
-
-def _inverse_sqrt_2x2(
-    vrr: torch.Tensor, vri: torch.Tensor, vii: torch.Tensor, eps: float
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    r"""Entries ``(w_rr, w_ri, w_ii)`` of :math:`(V + \epsilon I)^{-1/2}` for SPD 2x2 ``V``.
-
-    Closed form: with :math:`s = \sqrt{\det}` and :math:`t = \sqrt{\operatorname{tr} + 2s}`,
-    :math:`(V + \epsilon I)^{-1/2} = \frac{1}{st}\begin{pmatrix} V_{ii} + \epsilon + s &
-    -V_{ri} \\ -V_{ri} & V_{rr} + \epsilon + s\end{pmatrix}`.
+    Closed form: with :math:`s = \sqrt{\det}` and :math:`t = \sqrt{\operatorname{tr} + 2s}` of
+    :math:`V + \epsilon I`, :math:`(V + \epsilon I)^{-1/2} = \frac{1}{st}\begin{pmatrix}
+    V_{ii} + \epsilon + s & -V_{ri} \\ -V_{ri} & V_{rr} + \epsilon + s\end{pmatrix}`.
+    Plain differentiable ops on ``(C,)`` tensors.
     """
+    vrr, vri, vii = cov.unbind(-1)
     # det(V + eps I) = det V + eps tr V + eps^2. det V >= 0 in exact arithmetic; clamping it
     # keeps rounding in a (near-)degenerate channel from making the square root NaN.
-    det_v = (vrr * vii - vri * vri).clamp_min(0.0)
-    s = torch.sqrt(det_v + eps * (vrr + vii) + eps * eps)
-    vrr = vrr + eps
-    vii = vii + eps
-    t = torch.sqrt(vrr + vii + 2.0 * s)
+    raw_det = vrr * vii - vri * vri
+    s = torch.sqrt(raw_det.clamp_min(0.0) + eps * (vrr + vii) + eps * eps)
+    t = torch.sqrt(vrr + vii + 2.0 * (s + eps))
     inv_st = 1.0 / (s * t)
-    return (vii + s) * inv_st, -vri * inv_st, (vrr + s) * inv_st
+    wrr, wri, wii = (vii + eps + s) * inv_st, -vri * inv_st, (vrr + eps + s) * inv_st
+    if weight is None:
+        m = (wrr, wri, wri, wii)
+    else:
+        grr, gri, gii = weight.unbind(-1)
+        m = (
+            grr * wrr + gri * wri,
+            grr * wri + gri * wii,
+            gri * wrr + gii * wri,
+            gri * wri + gii * wii,
+        )
+    return m, (vrr, vri, vii, weight, raw_det, s, t, inv_st, wrr, wri, wii)
+
+
+def _whitening_matrix_backward(
+    saved: tuple, eps: float, g_m: tuple[torch.Tensor, ...]
+) -> tuple[tuple[torch.Tensor, ...], torch.Tensor | None]:
+    """Backward of :func:`_whitening_matrix` by hand (the chain rule through its few dozen
+    ops on ``(C,)`` tensors, without an autograd graph of them): the gradients of
+    ``(V_rr, V_ri, V_ii)`` and of ``weight`` from those of the entries of ``M``."""
+    vrr, vri, vii, weight, raw_det, s, t, inv_st, wrr, wri, wii = saved
+    g_mrr, g_mri, g_mir, g_mii = g_m
+    if weight is None:
+        g_wrr, g_wri, g_wii, g_weight = g_mrr, g_mri + g_mir, g_mii, None
+    else:
+        grr, gri, gii = weight.unbind(-1)
+        g_weight = torch.stack(
+            (
+                g_mrr * wrr + g_mri * wri,
+                g_mrr * wri + g_mri * wii + g_mir * wrr + g_mii * wri,
+                g_mir * wri + g_mii * wii,
+            ),
+            dim=-1,
+        )
+        g_wrr = g_mrr * grr + g_mir * gri
+        g_wri = g_mrr * gri + g_mri * grr + g_mir * gii + g_mii * gri
+        g_wii = g_mri * gri + g_mii * gii
+    # w = (adj(V + eps I) + s I) * inv_st, inv_st = 1 / (s t)
+    g_inv = (g_wrr * wrr + g_wri * wri + g_wii * wii) / inv_st
+    g_t = -g_inv * inv_st / t
+    # t^2 = tr V + 2 eps + 2 s, s^2 = clamp(det V) + eps tr V + eps^2
+    g_s = (g_wrr + g_wii) * inv_st - g_inv * inv_st / s + g_t / t
+    g_inner = g_s / (2.0 * s)
+    g_det = torch.where(raw_det >= 0.0, g_inner, 0.0)
+    g_diag = g_t / (2.0 * t) + eps * g_inner
+    g_vrr = g_wii * inv_st + g_diag + g_det * vii
+    g_vii = g_wrr * inv_st + g_diag + g_det * vrr
+    g_vri = -g_wri * inv_st - 2.0 * g_det * vri
+    return (g_vrr, g_vri, g_vii), g_weight
+
+
+def _covariance(centred: torch.Tensor, scratch: torch.Tensor | None = None) -> torch.Tensor:
+    """Biased ``(C, 3)`` covariance ``(V_rr, V_ri, V_ii)`` of a centred ``(N, C, L)`` tensor.
+
+    Two full-size products, each with one reduction: ``centred ** 2`` has imaginary part
+    ``2 x_r x_i``, and the squared real view, read as complex, is ``x_r^2 + i x_i^2``. With
+    ``scratch`` (a tensor like ``centred``, outside autograd) both products are written there.
+    """
+    n = centred.shape[0] * centred.shape[2]
+    cross = torch.mul(centred, centred, out=scratch).sum((0, 2)).imag
+    parts = torch.view_as_real(centred)
+    squares = torch.square(parts, out=None if scratch is None else torch.view_as_real(scratch))
+    diag = torch.view_as_complex(squares).sum((0, 2))
+    return torch.stack((diag.real, 0.5 * cross, diag.imag), dim=-1) / n
+
+
+def _matrix_factors(
+    m_rr: torch.Tensor, m_ri: torch.Tensor, m_ir: torch.Tensor, m_ii: torch.Tensor, length: int
+) -> torch.Tensor:
+    """Factors ``f`` of shape ``(2, C, L, 2)`` that apply per-channel 2x2 matrices to the real
+    view ``v = (x_r, x_i)`` of an ``(N, C, L)`` tensor: ``M v = v * f[0] + u * f[1]`` with
+    ``u = view_as_real(1j * z) = (-x_i, x_r)``.
+
+    Each output part is a sum of two products, as in the matrix product, so an anisotropic
+    ``M`` loses no precision (``alpha z + beta conj(z)`` would cancel). The factors are repeated
+    along ``L`` so that the full-size products run on contiguous memory; each pair is copied
+    as one complex number, which broadcasts fast.
+    """
+    pairs = torch.stack((m_rr, m_ii, -m_ri, m_ir), dim=-1).view(-1, 2, 2).transpose(0, 1)
+    pairs = torch.view_as_complex(pairs)[:, :, None]
+    return torch.view_as_real(pairs.expand(-1, -1, length).contiguous())
+
+
+def _apply_matrix(
+    x: torch.Tensor,
+    factors: torch.Tensor,
+    bias: torch.Tensor | None,
+    scratch: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """``M x + bias`` per channel on a complex ``(N, C, L)`` tensor (see :func:`_matrix_factors`).
+
+    With ``scratch`` (a tensor like ``x``, outside autograd) the result is written over ``x``:
+    two full-size buffers instead of five.
+    """
+    if scratch is None:
+        mixed = torch.view_as_real(x) * factors[0] + torch.view_as_real(x * 1j) * factors[1]
+        out = torch.view_as_complex(mixed)
+        return out if bias is None else out + bias[:, None]
+    torch.view_as_real(torch.mul(x, 1j, out=scratch)).mul_(factors[1])
+    torch.view_as_real(x).mul_(factors[0])
+    out = x.add_(scratch)
+    return out if bias is None else out.add_(bias[:, None])
+
+
+def _batch_whitening(
+    flat: torch.Tensor, weight: torch.Tensor | None, bias: torch.Tensor | None, eps: float
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Training-mode batch norm of ``(N, C, L)`` in plain differentiable ops: out, mean, cov."""
+    mean = flat.mean((0, 2))
+    centred = flat - mean[:, None]
+    cov = _covariance(centred)
+    m, _ = _whitening_matrix(cov, weight, eps)
+    return _apply_matrix(centred, _matrix_factors(*m, flat.shape[2]), bias), mean, cov
+
+
+class _BatchWhitening(torch.autograd.Function):
+    """:func:`_batch_whitening` with a hand-written backward.
+
+    Per channel the map is affine, ``out = M (z - mu) + bias`` on the real parts, so the
+    gradient of the input is too: ``M^T g + Q (z - mu) + c``, where the symmetric ``Q`` carries
+    the gradient of the covariance and the constant ``c`` that of the mean. Three reductions
+    and about a dozen full-size passes in two buffers replace the autograd graph of the plain
+    ops. Only the input and per-channel tensors are saved (the centred input is recomputed,
+    as in ``torch.nn``). A double backward (``create_graph=True``) differentiates
+    :func:`_batch_whitening` instead.
+    """
+
+    @staticmethod
+    def forward(ctx, flat, weight, bias, eps):
+        # The values of _batch_whitening, in two full-size buffers: fewer passes over memory.
+        mean = flat.mean((0, 2))
+        centred = flat - mean[:, None]
+        scratch = torch.empty_like(centred)
+        cov = _covariance(centred, scratch)
+        m, saved = _whitening_matrix(cov, weight, eps)
+        out = _apply_matrix(centred, _matrix_factors(*m, flat.shape[2]), bias, scratch)
+        ctx.eps = eps
+        ctx.matrix = m, saved
+        ctx.save_for_backward(flat, weight, bias, mean)
+        ctx.mark_non_differentiable(mean, cov)
+        return out, mean, cov
+
+    @staticmethod
+    def backward(ctx, grad, _grad_mean, _grad_cov):
+        flat, weight, bias, mean = ctx.saved_tensors
+        needs = ctx.needs_input_grad[:3]
+        if torch.is_grad_enabled():
+            wanted = [t for t, need in zip((flat, weight, bias), needs, strict=True) if need]
+            out = _batch_whitening(flat, weight, bias, ctx.eps)[0]
+            grads = iter(torch.autograd.grad(out, wanted, grad, create_graph=True))
+            return (*(next(grads) if need else None for need in needs), None)
+
+        (m_rr, m_ri, m_ir, m_ii), saved = ctx.matrix
+        n, length = flat.shape[0] * flat.shape[2], flat.shape[2]
+        centred = flat - mean[:, None]
+        scratch = torch.empty_like(centred)
+        parts, scratch_parts = torch.view_as_real(centred), torch.view_as_real(scratch)
+        grad = grad.resolve_conj().resolve_neg()  # view_as_real needs plain storage
+        grad_parts = torch.view_as_real(grad)
+        # dL/dM = sum over samples of g (x_r, x_i)^T, read off as two complex sums of products:
+        # (g_r x_r, g_i x_i), and (g_r (-x_i), g_i x_r) from the real view of 1j zc.
+        diag = torch.view_as_complex(torch.mul(grad_parts, parts, out=scratch_parts)).sum((0, 2))
+        torch.mul(centred, 1j, out=scratch)
+        off = torch.view_as_complex(scratch_parts.mul_(grad_parts)).sum((0, 2))
+        g_sum = grad.sum((0, 2))
+        g_cov, g_weight = _whitening_matrix_backward(
+            saved, ctx.eps, (diag.real, -off.real, off.imag, diag.imag)
+        )
+        grad_input = None
+        if needs[0]:
+            # cov = mean over samples of v v^T: the matrix (2 g_rr, g_ri; g_ri, 2 g_ii) / n on zc.
+            g_rr, g_ri, g_ii = (g / n for g in g_cov)
+            cov_part = _matrix_factors(2.0 * g_rr, g_ri, g_ri, 2.0 * g_ii, length)
+            grad_input = _apply_matrix(centred, cov_part, None, scratch)
+            # M^T g, and through the mean: minus its sample mean.
+            transposed = _matrix_factors(m_rr, m_ir, m_ri, m_ii, length)
+            torch.view_as_real(torch.mul(grad, 1j, out=scratch)).mul_(transposed[1])
+            grad_input.add_(scratch)
+            torch.view_as_real(grad_input).addcmul_(grad_parts, transposed[0])
+            g_mean_r, g_mean_i = g_sum.real / n, g_sum.imag / n
+            shift = torch.complex(
+                -(m_rr * g_mean_r + m_ir * g_mean_i), -(m_ri * g_mean_r + m_ii * g_mean_i)
+            )
+            grad_input.add_(shift[:, None])
+        return grad_input, g_weight if needs[1] else None, g_sum if needs[2] else None, None
+
+
+def _needs_traceable_ops() -> bool:
+    """Whether the call runs under a transform that a custom autograd Function would block.
+
+    ``torch.func`` transforms (vmap, jacrev, ...), forward-mode AD and ``torch.compile`` get
+    :func:`_batch_whitening`, whose plain ops they all support. (The first two flags are
+    private; torch checks them the same way, e.g. in ``torch.autograd.function``.)
+    """
+    # Looked up defensively: should a later torch drop a private flag, the custom Function
+    # still runs, and a transform would then report that it cannot trace it.
+    functorch_active = getattr(torch._C, "_are_functorch_transforms_active", lambda: False)
+    return (
+        functorch_active()
+        or getattr(forward_ad, "_current_level", -1) >= 0
+        or torch.compiler.is_compiling()
+    )
 
 
 def complex_batch_norm(
@@ -133,43 +331,34 @@ def complex_batch_norm(
     if (running_mean is None) != (running_cov is None):
         raise ValueError("running_mean and running_cov must be given together or both None")
     channels = input.shape[1]
-    real_dtype = input.real.dtype
+    real_dtype = input.dtype.to_real()
     _check_state(running_mean, "running_mean", (channels,), input.dtype)
     _check_state(running_cov, "running_cov", (channels, 3), real_dtype)
     _check_state(weight, "weight", (channels, 3), real_dtype)
     _check_state(bias, "bias", (channels,), input.dtype)
 
-    ndim = input.dim()
-    dims = [0, *range(2, ndim)]
-    xr, xi = input.real, input.imag
+    # Per channel the whole map is affine in (Re z, Im z): out = M (x - mean) + beta with the
+    # 2x2 M = gamma W, applied to an (N, C, L) view of the input.
+    flat = input.reshape(input.shape[0], channels, -1)
     if training or running_mean is None:
         if training:
             _check_batch_size(input)
-        mean_r, mean_i = xr.mean(dims), xi.mean(dims)
-        cr = xr - _per_channel(mean_r, ndim)
-        ci = xi - _per_channel(mean_i, ndim)
-        vrr, vri, vii = (cr * cr).mean(dims), (cr * ci).mean(dims), (ci * ci).mean(dims)
+        if _needs_traceable_ops():
+            out, mean, cov = _batch_whitening(flat, weight, bias, eps)
+        else:
+            out, mean, cov = _BatchWhitening.apply(flat, weight, bias, eps)
         if training and running_mean is not None:
-            n = input.numel() // channels
+            n = flat.shape[0] * flat.shape[2]
             with torch.no_grad():
-                running_mean.mul_(1.0 - momentum).add_(torch.complex(mean_r, mean_i) * momentum)
-                batch_cov = torch.stack((vrr, vri, vii), dim=-1) * (n / (n - 1))
-                running_cov.mul_(1.0 - momentum).add_(batch_cov * momentum)
+                running_mean.mul_(1.0 - momentum).add_(mean, alpha=momentum)
+                running_cov.mul_(1.0 - momentum).add_(cov, alpha=momentum * n / (n - 1))
     else:
-        cr = xr - _per_channel(running_mean.real, ndim)
-        ci = xi - _per_channel(running_mean.imag, ndim)
-        vrr, vri, vii = running_cov.unbind(-1)
-
-    wrr, wri, wii = (_per_channel(w, ndim) for w in _inverse_sqrt_2x2(vrr, vri, vii, eps))
-    out_r = wrr * cr + wri * ci
-    out_i = wri * cr + wii * ci
-    if weight is not None:
-        grr, gri, gii = (_per_channel(g, ndim) for g in weight.unbind(-1))
-        out_r, out_i = grr * out_r + gri * out_i, gri * out_r + gii * out_i
-    if bias is not None:
-        out_r = out_r + _per_channel(bias.real, ndim)
-        out_i = out_i + _per_channel(bias.imag, ndim)
-    return torch.complex(out_r, out_i)
+        m, _ = _whitening_matrix(running_cov, weight, eps)
+        centred = flat - running_mean[:, None]
+        in_place = not torch.is_grad_enabled() and not _needs_traceable_ops()
+        scratch = torch.empty_like(centred) if in_place else None
+        out = _apply_matrix(centred, _matrix_factors(*m, flat.shape[2]), bias, scratch)
+    return out.reshape(input.shape)
 
 
 def naive_batch_norm(

@@ -1,4 +1,5 @@
-"""Complex normalisation against NumPy references (eigendecomposition whitening, loops)."""
+"""Complex normalisation against NumPy references (eigendecomposition whitening, loops) and,
+for the fused complex batch norm, a plain autograd reference."""
 
 import numpy as np
 import pytest
@@ -6,6 +7,7 @@ import torch
 import torch.nn.functional as F
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from torch.autograd import forward_ad
 
 import phasor.functional as CF
 
@@ -268,6 +270,253 @@ def test_bad_inputs_raise():
         )
     with pytest.raises(ValueError, match="together"):
         CF.complex_batch_norm(correlated(4, 3), running_mean=torch.zeros(3, dtype=torch.complex128))
+
+
+# ------------------------------------------------ complex batch norm: against a plain reference
+
+
+def plain_batch_norm(
+    x, running_mean=None, running_cov=None, weight=None, bias=None, training=False, momentum=0.1
+):
+    """Straightforward autograd reference (the library's earlier formulation): the parts
+    x.real, x.imag per channel, the closed-form (V + eps I)^{-1/2}, then gamma and beta, with
+    the running statistics updated as documented."""
+    eps = 1e-5
+    dims = [0, *range(2, x.dim())]
+    shape = (1, -1) + (1,) * (x.dim() - 2)
+    xr, xi = x.real, x.imag
+    if training or running_mean is None:
+        mr, mi = xr.mean(dims), xi.mean(dims)
+        cr, ci = xr - mr.view(shape), xi - mi.view(shape)
+        vrr, vri, vii = (cr * cr).mean(dims), (cr * ci).mean(dims), (ci * ci).mean(dims)
+        if training and running_mean is not None:
+            n = x.numel() // x.shape[1]
+            with torch.no_grad():
+                running_mean.mul_(1 - momentum).add_(torch.complex(mr, mi) * momentum)
+                unbiased = torch.stack((vrr, vri, vii), -1) * (n / (n - 1))
+                running_cov.mul_(1 - momentum).add_(unbiased * momentum)
+    else:
+        cr, ci = xr - running_mean.real.view(shape), xi - running_mean.imag.view(shape)
+        vrr, vri, vii = running_cov.unbind(-1)
+    s = torch.sqrt((vrr * vii - vri * vri).clamp_min(0) + eps * (vrr + vii) + eps * eps)
+    s_t = s * torch.sqrt(vrr + vii + 2 * eps + 2 * s)
+    w = [(vii + eps + s) / s_t, -vri / s_t, -vri / s_t, (vrr + eps + s) / s_t]
+    if weight is not None:
+        grr, gri, gii = weight.unbind(-1)
+        w = [
+            grr * w[0] + gri * w[2],
+            grr * w[1] + gri * w[3],
+            gri * w[0] + gii * w[2],
+            gri * w[1] + gii * w[3],
+        ]
+    mrr, mri, mir, mii = (m.view(shape) for m in w)
+    out_r, out_i = mrr * cr + mri * ci, mir * cr + mii * ci
+    if bias is not None:
+        out_r, out_i = out_r + bias.real.view(shape), out_i + bias.imag.view(shape)
+    return torch.complex(out_r, out_i)
+
+
+def test_plain_reference_matches_eigendecomposition():
+    x = correlated(16, 3, 5, seed=29)
+    weight, bias = random_affine(3, seed=30)
+    mean, cov = batch_stats(x)
+    ref = ref_batch_norm(x, mean, cov, weight.numpy(), bias.numpy())
+    torch.testing.assert_close(plain_batch_norm(x, None, None, weight, bias, True), ref)
+
+
+# name: (training, with running statistics)
+MODES = {
+    "train_running": (True, True),
+    "train_batch_only": (True, False),
+    "eval_running": (False, True),
+    "eval_batch_stats": (False, False),
+}
+STATE_NAMES = ("running_mean", "running_cov", "weight", "bias")
+
+
+def batch_norm_case(spatial, affine, mode, dtype, seed=40):
+    """Data, parameters and running state (a dict in STATE_NAMES), mode and a cotangent."""
+    training, running = MODES[mode]
+    real = dtype.to_real()
+    x = correlated(6, 3, *spatial, seed=seed).to(dtype)
+    weight, bias = random_affine(3, seed=seed + 1) if affine else (None, None)
+    params = dict.fromkeys(STATE_NAMES)
+    if affine:
+        params |= {"weight": weight.to(real), "bias": bias.to(dtype)}
+    if running:
+        params["running_mean"] = torch.tensor([0.5 - 1j, 2.0, -1 + 3j], dtype=dtype)
+        params["running_cov"] = torch.tensor(
+            [[2.0, 0.5, 1.0], [0.3, -0.1, 4.0], [1.0, 0.2, 0.5]], dtype=real
+        )
+    g = torch.Generator().manual_seed(seed + 2)
+    return x, params, training, torch.randn(x.shape, dtype=dtype, generator=g)
+
+
+def run_batch_norm(fn, x, params, training, cotangent, grad_of=("x", "weight", "bias")):
+    """Output, gradients of the leaves named in ``grad_of`` and the running state after one
+    call of ``fn`` on copies of the inputs."""
+    x = x.detach().clone().requires_grad_("x" in grad_of)
+    state = {
+        k: None if v is None else v.detach().clone().requires_grad_(k in grad_of)
+        for k, v in params.items()
+    }
+    out = fn(x, *(state[k] for k in STATE_NAMES), training, 0.3)
+    leaves = [t for t in (x, state["weight"], state["bias"]) if t is not None and t.requires_grad]
+    grads = torch.autograd.grad(out, leaves, cotangent)
+    return out.detach(), grads, (state["running_mean"], state["running_cov"])
+
+
+def upcast(t):
+    return None if t is None else t.to(torch.complex128 if t.is_complex() else torch.float64)
+
+
+@pytest.mark.parametrize("dtype", [torch.complex64, torch.complex128])
+@pytest.mark.parametrize("mode", list(MODES))
+@pytest.mark.parametrize("affine", [True, False])
+@pytest.mark.parametrize("spatial", [(), (5,), (3, 4), (2, 2, 3)])
+def test_outputs_gradients_and_state_match_plain_reference(spatial, affine, mode, dtype):
+    x, params, training, cotangent = batch_norm_case(spatial, affine, mode, dtype)
+    out, grads, running = run_batch_norm(CF.complex_batch_norm, x, params, training, cotangent)
+    # The reference runs in float64 on the same values.
+    params64 = {k: upcast(v) for k, v in params.items()}
+    ref_out, ref_grads, ref_running = run_batch_norm(
+        plain_batch_norm, upcast(x), params64, training, upcast(cotangent)
+    )
+    tol = {"rtol": 1e-4, "atol": 1e-4} if dtype == torch.complex64 else {}
+    assert out.dtype == dtype and out.shape == x.shape
+    torch.testing.assert_close(upcast(out), ref_out, **tol)
+    assert len(grads) == (3 if affine else 1)
+    for got, want in zip(grads, ref_grads, strict=True):
+        assert got.dtype == (dtype if want.is_complex() else dtype.to_real())
+        scale = want.abs().max()
+        torch.testing.assert_close(upcast(got) / scale, want / scale, **tol)
+    for got, want in zip(running, ref_running, strict=True):
+        if want is not None:
+            torch.testing.assert_close(upcast(got), want, **tol)
+
+
+@pytest.mark.parametrize("mode", ["eval_running", "eval_batch_stats", "train_running"])
+def test_no_grad_forward_matches_plain_reference(mode):
+    # Without autograd the result is written over internal buffers; the input stays intact.
+    x, params, training, _ = batch_norm_case((3, 4), True, mode, torch.complex64)
+    saved = x.clone()
+    with torch.no_grad():
+        out = CF.complex_batch_norm(x, *(params[k] for k in STATE_NAMES), training)
+        params64 = [upcast(params[k]) for k in STATE_NAMES]
+        ref = plain_batch_norm(upcast(x), *params64, training)
+    torch.testing.assert_close(upcast(out), ref, rtol=1e-4, atol=1e-4)
+    assert torch.equal(x, saved)
+
+
+@pytest.mark.parametrize(
+    "grad_of", [("x",), ("weight",), ("bias",), ("x", "weight"), ("x", "bias"), ("weight", "bias")]
+)
+def test_gradients_of_any_subset_of_inputs_match_reference(grad_of):
+    x, params, training, cotangent = batch_norm_case((4,), True, "train_running", torch.complex128)
+    _, grads, _ = run_batch_norm(CF.complex_batch_norm, x, params, training, cotangent, grad_of)
+    _, ref, _ = run_batch_norm(plain_batch_norm, x, params, training, cotangent, grad_of)
+    assert len(grads) == len(grad_of)
+    for got, want in zip(grads, ref, strict=True):
+        torch.testing.assert_close(got, want)
+
+
+def test_training_backward_leaves_input_and_cotangent_untouched():
+    x = correlated(8, 3, 2, 3, seed=31).to(torch.complex64).requires_grad_()
+    weight, bias = random_affine(3, seed=32, dtype=torch.float32)
+    g = torch.randn(x.shape, dtype=torch.complex64)
+    x_saved, g_saved = x.detach().clone(), g.clone()
+    CF.complex_batch_norm(x, None, None, weight, bias, training=True).backward(g)
+    assert torch.equal(x.detach(), x_saved)
+    assert torch.equal(g, g_saved)
+
+
+def test_non_contiguous_input_and_lazily_conjugated_cotangent():
+    x = correlated(4, 5, 3, 6, seed=33).transpose(1, 2).requires_grad_()  # not contiguous
+    g = torch.randn(x.shape, dtype=torch.complex128).conj()  # conjugate bit set
+    assert not x.is_contiguous() and g.is_conj()
+    out = CF.complex_batch_norm(x, training=True)
+    ref = plain_batch_norm(x, training=True)
+    torch.testing.assert_close(out, ref)
+    torch.testing.assert_close(
+        torch.autograd.grad(out, x, g)[0], torch.autograd.grad(ref, x, g.resolve_conj())[0]
+    )
+
+
+def test_real_valued_channels_keep_float32_precision():
+    # Real data cast to complex (V_ii = 0) on a large scale makes M very anisotropic: applied as
+    # alpha z + beta conj(z) it would lose ~1e-3 here. Errors must stay at float32 rounding.
+    g = torch.Generator().manual_seed(34)
+    pixels = torch.rand(64, 3, 6, 6, dtype=torch.float64, generator=g) * 255
+    x = torch.complex(pixels, torch.zeros_like(pixels))
+    weight, bias = random_affine(3, seed=35)
+    cotangent = torch.randn(x.shape, dtype=torch.complex128, generator=g)
+    params = dict.fromkeys(STATE_NAMES) | {"weight": weight, "bias": bias}
+    params32 = {
+        k: v if v is None else v.to(torch.float32 if k == "weight" else torch.complex64)
+        for k, v in params.items()
+    }
+    out, grads, _ = run_batch_norm(
+        CF.complex_batch_norm, x.to(torch.complex64), params32, True, cotangent.to(torch.complex64)
+    )
+    ref_out, ref_grads, _ = run_batch_norm(plain_batch_norm, x, params, True, cotangent)
+    for got, want in zip((out, *grads), (ref_out, *ref_grads), strict=True):
+        assert (upcast(got) - want).abs().max() < 2e-6 * want.abs().max()
+
+
+def test_gradgradcheck_training_complex128():
+    x = correlated(4, 2, 3, seed=36).requires_grad_()
+    weight, bias = random_affine(2, seed=37)
+    weight.requires_grad_()
+    bias.requires_grad_()
+    assert torch.autograd.gradgradcheck(
+        lambda x, w, b: CF.complex_batch_norm(x, None, None, w, b, training=True),
+        (x, weight, bias),
+    )
+
+
+# Forward-mode AD loads torch's own jvp decompositions through torch.jit, which warns.
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
+def test_torch_func_and_forward_mode_match_reference():
+    x = correlated(6, 2, 4, seed=38)
+    weight, _ = random_affine(2, seed=39)
+    tangent = torch.randn_like(weight)
+    stacked = torch.stack([weight, 2 * weight, -weight])
+
+    def ours(w):
+        return torch.view_as_real(CF.complex_batch_norm(x, None, None, w, training=True))
+
+    def ref(w):
+        return torch.view_as_real(plain_batch_norm(x, None, None, w, training=True))
+
+    torch.testing.assert_close(torch.func.vmap(ours)(stacked), torch.func.vmap(ref)(stacked))
+    torch.testing.assert_close(torch.func.jacrev(ours)(weight), torch.func.jacrev(ref)(weight))
+    ref_jvp = torch.func.jvp(ref, (weight,), (tangent,))[1]
+    torch.testing.assert_close(torch.func.jvp(ours, (weight,), (tangent,))[1], ref_jvp)
+    with forward_ad.dual_level():
+        dual_out = ours(forward_ad.make_dual(weight, tangent))
+        torch.testing.assert_close(forward_ad.unpack_dual(dual_out).tangent, ref_jvp)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    n=st.integers(3, 5),
+    channels=st.integers(1, 3),
+    spatial=st.lists(st.integers(1, 3), max_size=3),
+    offset=st.floats(-50, 50),
+    log_scale=st.floats(-3, 3),
+    seed=st.integers(0, 10_000),
+)
+def test_property_training_matches_reference(n, channels, spatial, offset, log_scale, seed):
+    x = correlated(n, channels, *spatial, seed=seed) * 10**log_scale + complex(offset, -offset)
+    weight, bias = random_affine(channels, seed=seed + 1)
+    g = torch.randn(x.shape, dtype=x.dtype, generator=torch.Generator().manual_seed(seed + 2))
+    params = dict.fromkeys(STATE_NAMES) | {"weight": weight, "bias": bias}
+    out, grads, _ = run_batch_norm(CF.complex_batch_norm, x, params, True, g)
+    ref_out, ref_grads, _ = run_batch_norm(plain_batch_norm, x, params, True, g)
+    torch.testing.assert_close(out, ref_out, rtol=1e-7, atol=1e-7)
+    for got, want in zip(grads, ref_grads, strict=True):
+        scale = want.abs().max()
+        torch.testing.assert_close(got / scale, want / scale, rtol=1e-6, atol=1e-6)
 
 
 # --------------------------------------------------------------------------- naive batch norm
