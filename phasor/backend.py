@@ -18,10 +18,14 @@ all equal to float tolerance:
     when it is clearly (10 %) faster, so near-ties stay on it. Inside ``torch.func``
     transforms and ``torch.compile`` it runs ``"native"``.
 
-``"native"`` is the default. ``"auto"`` was never slower than a fixed kernel on the seed models
-and trains the MNIST CNN of seed 003 about 8 % faster (``docs/performance.md``), but which
-kernel it runs depends on a timing, so two runs with the same seed agree only to float
-tolerance and a resumed run need not repeat the interrupted one bit for bit. phasor promises
+A real input (images, waveforms) needs no choice: it is multiplied by the stacked weight
+``[A; B]`` in one real op on every backend (:func:`phasor.functional.linear.complex_bilinear`).
+
+``"native"`` is the default. ``"auto"`` ties it on the seed models fed real images (their first
+layers take the real-input path, and ``native`` wins the others) and picks the stacked real
+kernel for a single-channel first convolution given complex input (``docs/performance.md``);
+but which kernel it runs depends on a timing, so two runs with the same seed agree only to
+float tolerance and a resumed run need not repeat the interrupted one bit for bit. phasor promises
 both by default; opt in with ``phasor.set_backend("auto")`` where speed matters more.
 
 Choose globally with :func:`set_backend`, locally with :func:`use_backend`, or per call
