@@ -55,7 +55,10 @@ def main(argv: list[str] | None = None) -> None:
     print("|---|---|" + "---:|" * (len(cols) + 1) + "---|")
     for name, op, xs, ws, sd, x_grad in LAYERS:
         x = torch.randn(xs, dtype=torch.complex64, requires_grad=x_grad)
-        w = torch.randn(ws, dtype=torch.complex64, requires_grad=True)
+        w = torch.randn(ws, dtype=torch.complex64)
+        if op is F.linear:  # stored transposed, as phasor.nn.Linear stores its weight
+            w = w.t().contiguous().t()
+        w.requires_grad_()
         xr = torch.randn(xs, requires_grad=x_grad)
         wr = torch.randn(ws, requires_grad=True)
         fns = {k: functools.partial(complex_bilinear, op, x, w, backend=k, spatial_dims=sd)

@@ -130,11 +130,18 @@ def _real_input(
 def _real_input_linear(
     input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None
 ) -> torch.Tensor:
-    # For a matrix product the stacked rows are interleaved instead, (Re W_0, Im W_0, Re W_1,
-    # ...): the product then lands in the real view of the complex output, with no copy.
-    stacked = torch.view_as_real(weight.resolve_conj()).movedim(-1, 1).flatten(0, 1)
+    # For a matrix product the stacked rows are interleaved, (Re W_0, Im W_0, Re W_1, ...), so
+    # that the product lands in the real view of the complex output. phasor.nn.Linear stores W
+    # transposed: the real view of W^T (in, out, 2) is then that stacked weight with no copy,
+    # and its gradient arrives in the parameter's own layout. Any other weight is copied
+    # (separating the parts of each row measured faster than transposing the weight).
+    weight = weight.resolve_conj()
     flat_bias = None if bias is None else torch.view_as_real(bias.resolve_conj()).flatten()
-    out = F.linear(input, stacked, flat_bias)
+    if weight.t().is_contiguous():
+        out = F.linear(input, torch.view_as_real(weight.t()).flatten(-2).t(), flat_bias)
+    else:
+        stacked = torch.view_as_real(weight).movedim(-1, 1).flatten(0, 1)
+        out = F.linear(input, stacked, flat_bias)
     return torch.view_as_complex(out.unflatten(-1, (-1, 2)))
 
 

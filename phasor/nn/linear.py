@@ -53,7 +53,8 @@ class Linear(nn.Module):
             ``None`` follows :func:`phasor.get_backend` at call time.
 
     Attributes:
-        weight: complex parameter of shape ``(out_features, in_features)``.
+        weight: complex parameter of shape ``(out_features, in_features)``, stored transposed
+            (``weight.t()`` is contiguous), which spares a real input two copies per step.
         bias: complex parameter of shape ``(out_features,)``, or ``None``.
 
     Shape:
@@ -87,7 +88,10 @@ class Linear(nn.Module):
         self.out_features = out_features
         self.init = init
         self.backend = backend
-        self.weight = nn.Parameter(torch.empty(out_features, in_features, **factory))
+        # Stored transposed (column-major): the real view of W^T is then the stacked weight
+        # that a real input multiplies, and its gradient arrives in the same layout, so the
+        # real-input path copies nothing (phasor.functional.linear).
+        self.weight = nn.Parameter(torch.empty(in_features, out_features, **factory).t())
         if bias:
             self.bias = nn.Parameter(torch.empty(out_features, **factory))
         else:

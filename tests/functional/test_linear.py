@@ -97,15 +97,18 @@ def test_backends_agree_property(batch, n_in, n_out, use_bias, seed):
     n_out=st.integers(1, 6),
     use_bias=st.booleans(),
     conjugated=st.booleans(),
+    column_major=st.booleans(),
     dtype=st.sampled_from(DTYPES),
     seed=st.integers(0, 2**16),
 )
 def test_real_input_equals_complex_input_property(
-    batch, n_in, n_out, use_bias, conjugated, dtype, seed
+    batch, n_in, n_out, use_bias, conjugated, column_major, dtype, seed
 ):
-    """A real input gives what the same values with zero imaginary part give, on every backend."""
+    """A real input gives what the same values with zero imaginary part give, on every backend,
+    for weights stored row by row and transposed (as phasor.nn.Linear stores them)."""
     x = randn(*batch, n_in, dtype=dtype, seed=seed).real
     w = randn(n_out, n_in, dtype=dtype, seed=seed + 1)
+    w = w.t().contiguous().t() if column_major else w
     w = w.conj() if conjugated else w  # a lazily conjugated weight is read correctly
     b = randn(n_out, dtype=dtype, seed=seed + 2) if use_bias else None
     expected = reference_four_real(
@@ -133,9 +136,11 @@ def test_real_input_is_one_real_matrix_product(monkeypatch):
     torch.testing.assert_close(out, x.to(w.dtype) @ w.T + randn(3, seed=2))
 
 
-def test_gradcheck_real_input():
+@pytest.mark.parametrize("column_major", [False, True])
+def test_gradcheck_real_input(column_major):
     x = randn(3, 4).real.requires_grad_()
-    w = randn(2, 4, seed=1).requires_grad_()
+    w = randn(2, 4, seed=1)
+    w = (w.t().contiguous().t() if column_major else w).requires_grad_()
     b = randn(2, seed=2).requires_grad_()
     assert torch.autograd.gradcheck(linear, (x, w, b))
 

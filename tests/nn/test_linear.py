@@ -99,6 +99,27 @@ def test_real_input_is_taken_as_it_is():
     torch.testing.assert_close(out, layer(x.to(torch.complex64)))
 
 
+@pytest.mark.parametrize("complex_input", [False, True])
+def test_weight_is_stored_transposed_and_its_gradient_keeps_that_layout(complex_input):
+    """W^T contiguous: the real-input path reads W without a copy, and the gradient of either
+    path arrives in the parameter's layout (autograd then stores it without copying)."""
+    layer = Linear(5, 3)
+    assert layer.weight.shape == (3, 5) and layer.weight.t().is_contiguous()
+    x = torch.rand(4, 5)
+    x = x.to(torch.complex64) if complex_input else x
+    layer(x).abs().sum().backward()
+    assert layer.weight.grad.stride() == layer.weight.stride()
+    reference = Linear(5, 3)
+    with torch.no_grad():
+        reference.weight.copy_(layer.weight)
+        reference.bias.copy_(layer.bias)
+    xc = x.to(torch.complex64)
+    expected = torch.autograd.grad(
+        (xc @ reference.weight.T.contiguous() + reference.bias).abs().sum(), reference.weight
+    )[0]
+    torch.testing.assert_close(layer.weight.grad, expected)
+
+
 def test_extra_repr():
     assert repr(Linear(3, 2)) == "Linear(in_features=3, out_features=2, bias=True)"
     assert (
