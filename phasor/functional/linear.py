@@ -47,7 +47,14 @@ RealOp = Callable[..., torch.Tensor]
 
 
 def _planar(t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Real and imaginary parts of ``t`` as two contiguous real tensors, made in one copy."""
+    """Real and imaginary parts of ``t`` as two dense real tensors, made in one copy.
+
+    A transposed matrix (such as the weight of :class:`phasor.nn.Linear`) keeps its layout:
+    separating the parts of its transpose is a faster copy than transposing it as well.
+    """
+    if t.dim() == 2 and not t.is_contiguous() and t.t().is_contiguous():
+        re, im = _planar(t.t())
+        return re.t(), im.t()
     parts = torch.view_as_real(t.resolve_conj()).movedim(-1, 0).contiguous()
     return parts[0], parts[1]
 
