@@ -145,10 +145,12 @@ def test_gradcheck_real_input(column_major):
     assert torch.autograd.gradcheck(linear, (x, w, b))
 
 
+@pytest.mark.parametrize("column_major", [False, True])
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_gradcheck(backend):
+def test_gradcheck(backend, column_major):
     x = randn(3, 4).requires_grad_()
-    w = randn(2, 4, seed=1).requires_grad_()
+    w = randn(2, 4, seed=1)
+    w = (w.t().contiguous().t() if column_major else w).requires_grad_()
     b = randn(2, seed=2).requires_grad_()
     assert torch.autograd.gradcheck(lambda x, w, b: linear(x, w, b, backend=backend), (x, w, b))
 
