@@ -201,9 +201,9 @@ def complex_bilinear(
         )
 
     name = resolve(backend)
-    if not input.is_complex() and op is F.linear:
-        return _real_input_linear(input, weight, bias)
     if not input.is_complex():
+        if op is F.linear:
+            return _real_input_linear(input, weight, bias)
         return _real_input(
             op,
             input,
@@ -253,7 +253,8 @@ def linear(
     Args:
         input: complex tensor ``(*, in_features)``, or real tensor of the weight's real dtype
             (``float32`` for ``complex64`` weights).
-        weight: complex tensor ``(out_features, in_features)``, same dtype as ``input``.
+        weight: complex tensor ``(out_features, in_features)``, of the dtype of a complex
+            ``input``.
         bias: optional complex tensor ``(out_features,)``.
         backend: ``"native"``, ``"real"``, ``"gauss"`` or ``"auto"``; ``None`` uses
             :func:`phasor.get_backend`.

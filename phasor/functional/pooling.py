@@ -76,9 +76,8 @@ def _tile_argmax(input: torch.Tensor, kernel: tuple[int, ...]) -> torch.Tensor |
 
     Ties go to the first element in scan order, as in torch's max pooling; returns ``None``
     when a window's maximum is NaN or infinite, or an offset is too large to be exact in the
-    score's dtype (the caller then takes torch's path, which propagates NaN and compares moduli
-    whose squares overflow).
-    Built from elementwise ops only: the squared moduli of the window's candidates are written
+    input's real dtype (the caller then takes torch's path, which propagates NaN and compares
+    moduli whose squares overflow). Built from elementwise ops only: the squared moduli of the window's candidates are written
     one block after another, their maximum taken pairwise, and the first candidate equal to it
     found by a backward scan, each step a blend ``index + [candidate == best] (offset - index)``.
     torch's windowed pooling kernel and its ``max(dim)`` are several times slower on CPU.
