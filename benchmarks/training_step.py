@@ -92,7 +92,7 @@ def _layers(lib: str, real_dtype: torch.dtype):
     if lib.startswith("phasor"):
         import phasor.nn as pn
 
-        # "phasor" runs the default backend, "phasor[NAME]" the backend NAME.
+        # "phasor" and "phasor[complex input]" run the default backend, "phasor[NAME]" NAME.
         backend = lib[7:-1] if "[" in lib else None
         kw = {"dtype": cdtype, "backend": backend if backend in BACKENDS else None}
         return (
