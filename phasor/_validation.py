@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 COMPLEX_DTYPES = (torch.complex64, torch.complex128)
+REAL_DTYPES = (torch.float32, torch.float64)
 
 
 def check_complex(x: torch.Tensor, name: str = "input") -> None:
@@ -18,9 +19,6 @@ def check_complex(x: torch.Tensor, name: str = "input") -> None:
         )
 
 
-_REAL_OF = {torch.complex64: torch.float32, torch.complex128: torch.float64}
-
-
 def check_layer_input(x: torch.Tensor, weight: torch.Tensor) -> None:
     """Raise ``TypeError`` unless ``x`` can multiply the complex ``weight`` without a cast.
 
@@ -29,7 +27,7 @@ def check_layer_input(x: torch.Tensor, weight: torch.Tensor) -> None:
     """
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"input must be a torch.Tensor, got {type(x).__name__}")
-    real = _REAL_OF[weight.dtype]
+    real = weight.dtype.to_real()
     if x.dtype not in (weight.dtype, real):
         raise TypeError(
             f"input has dtype {x.dtype} but the layer's weight is {weight.dtype}; the input must "

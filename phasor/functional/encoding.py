@@ -10,9 +10,9 @@ import math
 
 import torch
 
-__all__ = ["analytic_signal", "phase_encode", "to_complex"]
+from phasor._validation import REAL_DTYPES
 
-_REAL_DTYPES = (torch.float32, torch.float64)
+__all__ = ["analytic_signal", "phase_encode", "to_complex"]
 
 
 def _check_real(x: torch.Tensor, name: str = "input") -> None:
@@ -24,7 +24,7 @@ def _check_real(x: torch.Tensor, name: str = "input") -> None:
             f"{name} is already complex ({x.dtype}); encoders map real tensors to complex ones, "
             "so pass the complex tensor to the model directly"
         )
-    if x.dtype not in _REAL_DTYPES:
+    if x.dtype not in REAL_DTYPES:
         raise TypeError(
             f"{name} must be float32 or float64, got {x.dtype}; convert it first, "
             "e.g. with x.float()"

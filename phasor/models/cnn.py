@@ -161,7 +161,7 @@ class ComplexSeedCNN(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() == 3:
             x = x.unsqueeze(1)
-        x = x.to(self.dtype if x.is_complex() else self.conv1.weight.real.dtype)
+        x = x.to(self.dtype if x.is_complex() else self.dtype.to_real())
         x = self.bn(self.pool1(self.act1(self.conv1(x))))
         x = self.pool2(self.act2(self.conv2(x))).flatten(1)
         x = self.fc2(self.act3(self.fc1(x)))

@@ -5,13 +5,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from phasor._validation import COMPLEX_DTYPES
+from phasor._validation import COMPLEX_DTYPES, REAL_DTYPES
 from phasor.functional.graph import dense_graph_conv
 from phasor.nn.init import SCHEMES
 
 __all__ = ["DenseGraphConv"]
-
-_REAL_DTYPES = (torch.float32, torch.float64)
 
 
 class DenseGraphConv(nn.Module):
@@ -51,7 +49,7 @@ class DenseGraphConv(nn.Module):
         dtype: torch.dtype | None = None,
     ) -> None:
         dtype = torch.complex64 if dtype is None else dtype
-        if dtype not in COMPLEX_DTYPES + _REAL_DTYPES:
+        if dtype not in COMPLEX_DTYPES + REAL_DTYPES:
             raise TypeError(f"dtype must be a complex or real floating dtype, got {dtype}")
         super().__init__()
         self.in_features, self.out_features, self.normalize = in_features, out_features, normalize
