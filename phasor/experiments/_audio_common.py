@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -193,3 +194,36 @@ def plot_confusions(
         ax.set_xlabel("predicted", fontsize=7)
         ax.set_ylabel("true", fontsize=7)
     return save_figure(fig, out / f"{name}_confusion.png")
+
+
+Build = Callable[
+    [str, torch.Tensor, torch.Tensor, int],
+    tuple[torch.nn.Module, Callable, TensorDataset, TensorDataset],
+]
+
+
+def compare_on_tasks(
+    args: argparse.Namespace, data: AudioSplits, names: Sequence[str], build: Build
+) -> dict[str, dict[str, Any]]:
+    """Train and score every named run on every task of ``--tasks``; draw curves and confusions.
+
+    ``build(name, train_mask, test_mask, k)`` returns ``(model, loss_fn, train_set, test_set)``
+    for a task with ``k`` classes; the seed is reset before each build. Returns each task's
+    ``{name: summary}`` (:func:`train_and_summarize`).
+    """
+    tasks: dict[str, dict[str, Any]] = {}
+    for task in task_list(args, data):
+        tr, te = select_task(task, data.train_labels), select_task(task, data.test_labels)
+        k = int(data.train_labels[tr].max()) + 1
+        histories, matrices, summary = {}, {}, {}
+        for name in names:
+            torch.manual_seed(args.seed)
+            model, loss_fn, train_set, test_set = build(name, tr, te, k)
+            histories[name], matrices[name], summary[name] = train_and_summarize(
+                model, loss_fn, train_set, test_set, k, args
+            )
+            print(f"[{task}] {name}: test accuracy {summary[name]['test_accuracy']:.3f}")
+        plot_curves(args.out, task, histories)
+        plot_confusions(args.out, task, matrices, data.classes[:k])
+        tasks[task] = summary
+    return tasks

@@ -39,13 +39,9 @@ from phasor.audio import complex_mel_spectrum
 from phasor.experiments import register
 from phasor.experiments._audio_common import (
     add_audio_arguments,
+    compare_on_tasks,
     load_features,
-    plot_confusions,
-    plot_curves,
-    select_task,
     standardize,
-    task_list,
-    train_and_summarize,
 )
 from phasor.nn.graph import DenseGraphConv
 
@@ -167,31 +163,21 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             )
             for i, c in enumerate(data.classes)
         },
-        "tasks": {},
     }
-    for task in task_list(args, data):
-        tr, te = select_task(task, data.train_labels), select_task(task, data.test_labels)
-        k = int(data.train_labels[tr].max()) + 1
-        histories, matrices, summary = {}, {}, {}
-        for variant in VARIANTS:
-            complex_net = variant == "complex-phase"
-            a_tr, a_te = adjacency[variant]
-            dtype = torch.complex64 if complex_net else torch.float32
-            pack_tr = torch.cat([x_tr[tr].to(dtype), a_tr[tr].to(dtype)], dim=-1)
-            pack_te = torch.cat([x_te[te].to(dtype), a_te[te].to(dtype)], dim=-1)
-            width = max(1, round(args.width / math.sqrt(2))) if complex_net else args.width
-            torch.manual_seed(args.seed)
-            model = _Packed(GraphNet(q, width, k, complex_net), q)
-            loss_fn = cnn.ComplexCrossEntropyLoss() if complex_net else nn.functional.cross_entropy
-            test_set = TensorDataset(pack_te, data.test_labels[te])
-            train_set = TensorDataset(pack_tr, data.train_labels[tr])
-            histories[variant], matrices[variant], summary[variant] = train_and_summarize(
-                model, loss_fn, train_set, test_set, k, args
-            )
-            print(f"[{task}] {variant}: test accuracy {summary[variant]['test_accuracy']:.3f}")
-        plot_curves(args.out, task, histories)
-        plot_confusions(args.out, task, matrices, data.classes[:k])
-        results["tasks"][task] = summary
+
+    def build(variant: str, tr: torch.Tensor, te: torch.Tensor, k: int):
+        complex_net = variant == "complex-phase"
+        a_tr, a_te = adjacency[variant]
+        dtype = torch.complex64 if complex_net else torch.float32
+        pack_tr = torch.cat([x_tr[tr].to(dtype), a_tr[tr].to(dtype)], dim=-1)
+        pack_te = torch.cat([x_te[te].to(dtype), a_te[te].to(dtype)], dim=-1)
+        width = max(1, round(args.width / math.sqrt(2))) if complex_net else args.width
+        model = _Packed(GraphNet(q, width, k, complex_net), q)
+        loss_fn = cnn.ComplexCrossEntropyLoss() if complex_net else nn.functional.cross_entropy
+        train_set = TensorDataset(pack_tr, data.train_labels[tr])
+        return model, loss_fn, train_set, TensorDataset(pack_te, data.test_labels[te])
+
+    results["tasks"] = compare_on_tasks(args, data, VARIANTS, build)
     return results
 
 

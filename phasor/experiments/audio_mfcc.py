@@ -31,13 +31,9 @@ from phasor.audio import complex_mel_spectrum, stft
 from phasor.experiments import register
 from phasor.experiments._audio_common import (
     add_audio_arguments,
+    compare_on_tasks,
     load_features,
-    plot_confusions,
-    plot_curves,
-    select_task,
     standardize,
-    task_list,
-    train_and_summarize,
 )
 from phasor.plotting import new_figure, save_figure
 
@@ -151,25 +147,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "test_clips": len(data.test_labels),
         "feature_shape": list(train_c.shape[1:]),
         "skipped_files": data.skipped,
-        "tasks": {},
     }
-    for task in task_list(args, data):
-        tr, te = select_task(task, data.train_labels), select_task(task, data.test_labels)
-        k = int(data.train_labels[tr].max()) + 1
-        histories, matrices, summary = {}, {}, {}
-        for pipeline in pipelines:
-            torch.manual_seed(args.seed)
-            model, loss_fn = _build(pipeline, args, k)
-            x_tr, x_te = inputs[pipeline]
-            test_set = TensorDataset(x_te[te], data.test_labels[te])
-            train_set = TensorDataset(x_tr[tr], data.train_labels[tr])
-            histories[pipeline], matrices[pipeline], summary[pipeline] = train_and_summarize(
-                model, loss_fn, train_set, test_set, k, args
-            )
-            print(f"[{task}] {pipeline}: test accuracy {summary[pipeline]['test_accuracy']:.3f}")
-        plot_curves(args.out, task, histories)
-        plot_confusions(args.out, task, matrices, data.classes[:k])
-        results["tasks"][task] = summary
+
+    def build(pipeline: str, tr: torch.Tensor, te: torch.Tensor, k: int):
+        model, loss_fn = _build(pipeline, args, k)
+        x_tr, x_te = inputs[pipeline]
+        train_set = TensorDataset(x_tr[tr], data.train_labels[tr])
+        return model, loss_fn, train_set, TensorDataset(x_te[te], data.test_labels[te])
+
+    results["tasks"] = compare_on_tasks(args, data, pipelines, build)
     if data.name == "synthetic-phase":
         plot_phase_pair(args, data)
     return results
