@@ -156,15 +156,37 @@ def resolve_data_dir(name: str, data_dir: str | Path | None = None) -> Path:
     return Path.home() / ".cache" / "phasor" / name
 
 
-def find_file(directory: Path, filename: str) -> Path:
-    """Return ``directory/filename`` or ``directory/filename.gz``, whichever exists."""
+def _where_to_put(name: str, directory: Path, data_dir: str | Path | None) -> str:
+    """What to do when data set ``name`` is missing from ``directory``, which was chosen
+    by ``data_dir`` (``--data-dir``), else by ``$PHASOR_DATA``, else by default."""
+    fetch = f"`phasor download {name}`"
+    if data_dir is not None:
+        return (
+            f"--data-dir must name the folder that holds the {name} files (not a data root); "
+            f"fetch them into it with `phasor download {name} --data-dir {directory}`"
+        )
+    if os.environ.get(ENV_VAR):
+        return (
+            f"${ENV_VAR} is a data root with one folder per data set, and {directory} is its "
+            f"{name}/ folder; put the files there, fetch them with {fetch}, or pass "
+            "--data-dir FOLDER"
+        )
+    return (
+        f"pass --data-dir FOLDER holding the {name} files, set ${ENV_VAR} to a data root "
+        f"holding a {name}/ folder, or fetch them with {fetch}"
+    )
+
+
+def find_file(directory: Path, filename: str, hint: str = "") -> Path:
+    """Return ``directory/filename`` or ``directory/filename.gz``, whichever exists.
+
+    Raises :class:`DataError` naming the file, the folder and ``hint`` (what to do).
+    """
     for candidate in (directory / filename, directory / f"{filename}.gz"):
         if candidate.is_file():
             return candidate
-    raise DataError(
-        f"{filename}(.gz) not found in {directory}; pass --data-dir, set ${ENV_VAR} to a data root "
-        f"holding {directory.name}/, or download it with phasor.data.download({directory.name!r})"
-    )
+    where = "it does not exist" if not directory.is_dir() else "it is a folder without it"
+    raise DataError(f"{filename}(.gz) not found in {directory} ({where}); {hint}".rstrip("; "))
 
 
 def _check_archive(path: Path, spec: IDXDatasetSpec, filename: str) -> None:
@@ -211,8 +233,9 @@ def load_idx_dataset(
     if download_missing:
         download(name, directory)
     image_file, label_file = spec.splits[split]
-    images = _verified_array(find_file(directory, image_file), spec, image_file)
-    labels = _verified_array(find_file(directory, label_file), spec, label_file)
+    hint = _where_to_put(name, directory, data_dir)
+    images = _verified_array(find_file(directory, image_file, hint), spec, image_file)
+    labels = _verified_array(find_file(directory, label_file, hint), spec, label_file)
     if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
         raise DataError(
             f"{directory}: {split} images {images.shape} and labels {labels.shape} do not match"

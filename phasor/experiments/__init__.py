@@ -12,9 +12,15 @@ A study module calls :func:`register` at import time::
 
     register("demo", help="one line", add_arguments=add_arguments, run=run)
 
-``phasor run`` adds ``--out`` and ``--seed`` to every study and writes ``results.json``
-(the returned dict plus the configuration) into ``--out``. Modules are discovered
-automatically: every module of this package whose name does not start with ``_``.
+``phasor run`` adds the common flags to every study (``--out``, ``--seed``, ``--threads``,
+``--progress/--no-progress``, ``--resume``; see :mod:`phasor.cli`) and writes
+``results.json`` (the returned dict plus the configuration) into ``--out``. Flag values are
+checked by the types of :mod:`phasor.experiments._flags`; ``check(args)``, when given, rejects
+combinations before any work starts by raising :class:`~phasor.experiments._flags.FlagError`.
+A study that saves checkpoints (``checkpoints=True``) resumes itself under ``--resume``; for
+the others ``--resume`` skips a run whose ``results.json`` already holds the same settings.
+Modules are discovered automatically: every module of this package whose name does not
+start with ``_``.
 """
 
 from __future__ import annotations
@@ -31,13 +37,19 @@ __all__ = ["Study", "available", "get", "register"]
 
 @dataclass(frozen=True)
 class Study:
-    """A runnable study: its name, one-line help, flag definitions and entry point."""
+    """A runnable study: its name, one-line help, flag definitions and entry point.
+
+    ``check(args)`` rejects flag combinations (raising ``FlagError``) before any work starts;
+    ``checkpoints`` says that ``run`` resumes an interrupted run itself under ``--resume``.
+    """
 
     name: str
     help: str
     add_arguments: Callable[[argparse.ArgumentParser], None]
     run: Callable[[argparse.Namespace], dict[str, Any]]
     description: str = ""
+    check: Callable[[argparse.Namespace], None] | None = None
+    checkpoints: bool = False
 
 
 _REGISTRY: dict[str, Study] = {}
@@ -50,11 +62,13 @@ def register(
     add_arguments: Callable[[argparse.ArgumentParser], None],
     run: Callable[[argparse.Namespace], dict[str, Any]],
     description: str = "",
+    check: Callable[[argparse.Namespace], None] | None = None,
+    checkpoints: bool = False,
 ) -> Study:
     """Register a study under ``name`` (used as ``phasor run <name>``)."""
     if name in _REGISTRY and _REGISTRY[name].run is not run:
         raise ValueError(f"a study named {name!r} is already registered")
-    study = Study(name, help, add_arguments, run, description)
+    study = Study(name, help, add_arguments, run, description, check, checkpoints)
     _REGISTRY[name] = study
     return study
 

@@ -55,8 +55,6 @@ def add_audio_arguments(parser: argparse.ArgumentParser, epochs: int, lr: float)
     parser.add_argument("--epochs", type=int, default=epochs)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=lr, help="Adam learning rate")
-    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
-    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=False)
 
 
 def task_list(args: argparse.Namespace, data: AudioSplits) -> list[str]:

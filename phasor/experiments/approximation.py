@@ -129,7 +129,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lr", type=float, default=0.03)
     parser.add_argument("--train-points", type=int, default=1024)
     parser.add_argument("--test-points", type=int, default=2048)
-    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
 
 
 def _check_args(args: argparse.Namespace) -> None:
@@ -145,7 +144,6 @@ def _check_args(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     _check_args(args)
-    torch.set_num_threads(args.threads)
     neurons = sorted(set(args.neurons))
     rows: list[dict[str, Any]] = []
     combos = [(n, t, a) for n in args.dims for t in args.targets for a in args.activations]

@@ -131,7 +131,6 @@ def _graphs(args, data, audio: torch.Tensor, n_frames: int) -> torch.Tensor:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    torch.set_num_threads(args.threads)
     if args.radius < 1:
         raise ValueError(f"--radius must be >= 1, got {args.radius}")
     data, train_c, test_c = load_features(args)

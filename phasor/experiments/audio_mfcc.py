@@ -127,7 +127,6 @@ def plot_phase_pair(args: argparse.Namespace, data) -> None:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    torch.set_num_threads(args.threads)
     pipelines = [p.strip() for p in args.pipelines.split(",") if p.strip()]
     unknown = [p for p in pipelines if p not in PIPELINES]
     if unknown or not pipelines:

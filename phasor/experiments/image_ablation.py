@@ -203,14 +203,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, default=None)
     parser.add_argument("--lr", type=float, default=None)
     parser.add_argument("--momentum", type=float, default=None)
-    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
-    parser.add_argument(
-        "--resume",
-        action="store_true",
-        help="continue an interrupted run in the same --out: finished variants are read back, "
-        "an interrupted one resumes exactly from its last checkpoint (OUT/runs/VARIANT/; its "
-        "per-batch losses in steps.csv then start at the resume point)",
-    )
 
 
 def _resolve(args: argparse.Namespace) -> dict[str, Any]:
@@ -298,7 +290,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         lr=config["lr"],
         momentum=config["momentum"],
         seed=args.seed,
-        progress=not args.no_progress,
+        progress=args.progress,
     )
     variants = config["compare"] == "variants"
     reference = SEED_VARIANTS_MNIST if variants else SEED_ACTIVATIONS_MNIST
@@ -397,4 +389,5 @@ register(
     add_arguments=add_arguments,
     run=run,
     description=__doc__,
+    checkpoints=True,
 )

@@ -216,7 +216,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--in-features", type=int, default=4, help="complex input dimension n")
     parser.add_argument("--modrelu-bias", type=float, default=-0.5)
     parser.add_argument("--train-steps", type=int, default=50, help="0 skips the movement test")
-    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
 
 
 def _check_args(args: argparse.Namespace) -> None:
@@ -232,7 +231,6 @@ def _check_args(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     _check_args(args)
-    torch.set_num_threads(args.threads)
     widths = sorted(set(args.widths))
     gen = torch.Generator().manual_seed(args.seed)
     inputs = {k: make_inputs(k, args.num_inputs, args.in_features, gen) for k in args.inputs}
