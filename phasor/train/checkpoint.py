@@ -1,4 +1,4 @@
-"""Atomic, safely loaded training checkpoints.
+"""Atomic, safely loaded, checksummed training checkpoints.
 
 A checkpoint is one file written with :func:`torch.save` holding only tensors, numbers,
 strings and containers of those, so it is read back with ``torch.load(weights_only=True)``:
@@ -6,10 +6,21 @@ loading never runs code from the file. Writes go to a temporary file in the same
 are flushed to disk, then renamed over the old file (:func:`os.replace` is atomic), so a
 crash or ``SIGKILL`` during a write leaves the previous checkpoint intact.
 
-Layout of the saved dictionary::
+The file holds an envelope::
 
     format        "phasor.train.checkpoint"
-    version       CHECKPOINT_VERSION (files from a newer version are refused)
+    version       CHECKPOINT_VERSION (files from any other version are refused)
+    sha256        hex SHA-256 digest of the payload bytes, computed at save time
+    payload       the payload dictionary serialised by torch.save, as a uint8 tensor
+
+Loading recomputes the digest of ``payload`` and refuses the file when it differs, so a
+flipped bit anywhere in the stored weights, optimiser state or metadata is reported as a
+corrupted file instead of resuming silently (or looking like a diverging run). The
+payload is then deserialised, again with ``weights_only=True``.
+
+Layout of the payload dictionary (what :func:`load_checkpoint` returns, plus ``format``
+and ``version``)::
+
     model         state_dict of the (unwrapped) model
     model_class   class name of the model, for error messages
     optimizer     optimizer.state_dict(); optimizer_class its class name
@@ -18,11 +29,16 @@ Layout of the saved dictionary::
     position      epoch, step_in_epoch, global_step, sampler generator state of the epoch
     running       partial sums of the current epoch's metrics
     history       the per-epoch metric dicts so far
-    early_stopping, finished, config, world_size
+    early_stopping, finished, world_size
+    config        TrainConfig.to_dict() of the run
+    run_settings  the Trainer's run_settings plus the data-set sizes and metrics
+    resumes       the resumes that changed a setting: [{"at_epoch", "changed"}, ...]
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 import os
 import pickle
 import random
@@ -35,7 +51,7 @@ import torch
 from phasor.train.errors import CheckpointError
 
 CHECKPOINT_FORMAT = "phasor.train.checkpoint"
-CHECKPOINT_VERSION = 1
+CHECKPOINT_VERSION = 2  # 2: payload checksum, stored run settings
 
 __all__ = [
     "CHECKPOINT_FORMAT",
@@ -51,15 +67,25 @@ __all__ = [
 def save_checkpoint(path: str | os.PathLike, payload: dict[str, Any]) -> Path:
     """Write ``payload`` to ``path`` atomically (temporary file, fsync, rename).
 
-    ``format`` and ``version`` keys are added. Returns the path written.
+    The payload is serialised with :func:`torch.save`, its SHA-256 digest is computed,
+    and both are written in the envelope described in the module docstring. Returns the
+    path written.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, **payload}
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    raw = bytearray(buffer.getbuffer())
+    envelope = {
+        "format": CHECKPOINT_FORMAT,
+        "version": CHECKPOINT_VERSION,
+        "sha256": hashlib.sha256(raw).hexdigest(),
+        "payload": torch.frombuffer(raw, dtype=torch.uint8),
+    }
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         with open(tmp, "wb") as fh:
-            torch.save(data, fh)
+            torch.save(envelope, fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -89,20 +115,68 @@ def load_checkpoint(
     model: torch.nn.Module | None = None,
     map_location: str | torch.device = "cpu",
 ) -> dict[str, Any]:
-    """Read a checkpoint with safe deserialisation and check it.
+    """Read a checkpoint with safe deserialisation, verify its checksum and check it.
+
+    Returns the payload dictionary with ``format`` and ``version`` added.
 
     Raises :class:`CheckpointError` naming ``path`` when the file is missing, empty,
-    truncated or corrupted, holds objects that safe loading refuses, is not a phasor
-    checkpoint, comes from a newer format version, or (when ``model`` is given) holds
-    parameters of a different model.
+    truncated or corrupted (its payload does not match the stored SHA-256 digest), holds
+    objects that safe loading refuses, is not a phasor checkpoint, comes from another
+    format version, or (when ``model`` is given) holds parameters of a different model.
     """
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
     if path.stat().st_size == 0:
         raise CheckpointError(f"{path}: the file is empty (an interrupted copy or write?)")
+    envelope = _safe_load(path, path, map_location)
+    if not isinstance(envelope, dict) or envelope.get("format") != CHECKPOINT_FORMAT:
+        raise CheckpointError(
+            f"{path}: not a phasor training checkpoint (no '{CHECKPOINT_FORMAT}' format tag)"
+        )
+    version = envelope.get("version")
+    if not isinstance(version, int) or version < 1:
+        raise CheckpointError(f"{path}: invalid checkpoint format version {version!r}")
+    if version > CHECKPOINT_VERSION:
+        raise CheckpointError(
+            f"{path}: written by a newer checkpoint format (version {version}); this phasor "
+            f"reads version {CHECKPOINT_VERSION}. Upgrade phasor to load it."
+        )
+    if version < CHECKPOINT_VERSION:
+        raise CheckpointError(
+            f"{path}: written by an older checkpoint format (version {version}), which has "
+            f"no checksum and no record of the run's settings, so this phasor (version "
+            f"{CHECKPOINT_VERSION}) cannot verify it. Start a fresh run (delete the file or "
+            "choose a new output folder), or finish the run with the phasor that wrote it."
+        )
+    raw, digest = envelope.get("payload"), envelope.get("sha256")
+    if not (
+        isinstance(raw, torch.Tensor)
+        and raw.dtype == torch.uint8
+        and raw.dim() == 1
+        and isinstance(digest, str)
+    ):
+        raise CheckpointError(f"{path}: incomplete checkpoint (no payload or no checksum)")
+    payload_bytes = raw.cpu().numpy().tobytes()
+    if hashlib.sha256(payload_bytes).hexdigest() != digest:
+        raise CheckpointError(
+            f"{path}: the file is corrupted: its contents do not match the SHA-256 checksum "
+            "written with it (damaged by the disk, a copy or a transfer). Restore a good "
+            "copy, or delete it to start over."
+        )
+    data = _safe_load(io.BytesIO(payload_bytes), path, map_location)
+    if not isinstance(data, dict):
+        raise CheckpointError(f"{path}: the payload is not a dictionary")
+    data = {**data, "format": CHECKPOINT_FORMAT, "version": version}
+    if model is not None:
+        check_model_matches(path, data, model)
+    return data
+
+
+def _safe_load(source: Path | io.BytesIO, path: Path, map_location) -> Any:
+    """``torch.load(source, weights_only=True)``; any failure is a CheckpointError."""
     try:
-        data = torch.load(path, map_location=map_location, weights_only=True)
+        return torch.load(source, map_location=map_location, weights_only=True)
     except Exception as exc:  # any failure to parse the bytes is reported the same way
         reason = _reason(exc)
         if isinstance(exc, pickle.UnpicklingError) and "GLOBAL" in reason:
@@ -115,21 +189,6 @@ def load_checkpoint(
             f"{path}: cannot be read; the file is truncated or corrupted "
             f"({type(exc).__name__}: {reason}). Delete it to start over, or restore a copy."
         ) from exc
-    if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT:
-        raise CheckpointError(
-            f"{path}: not a phasor training checkpoint (no '{CHECKPOINT_FORMAT}' format tag)"
-        )
-    version = data.get("version")
-    if not isinstance(version, int) or version < 1:
-        raise CheckpointError(f"{path}: invalid checkpoint format version {version!r}")
-    if version > CHECKPOINT_VERSION:
-        raise CheckpointError(
-            f"{path}: written by a newer checkpoint format (version {version}); this phasor "
-            f"reads versions up to {CHECKPOINT_VERSION}. Upgrade phasor to load it."
-        )
-    if model is not None:
-        check_model_matches(path, data, model)
-    return data
 
 
 def _reason(exc: BaseException) -> str:

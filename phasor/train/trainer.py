@@ -16,7 +16,7 @@ import os
 import random
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,21 +42,14 @@ __all__ = [
 
 SCHEDULERS = ("cosine", "step", "exponential", "plateau")
 METRICS = ("accuracy",)
-# Config fields that change the numbers a run produces; resuming with other values warns.
-_RESULT_FIELDS = (
-    "batch_size",
-    "optimizer",
-    "lr",
-    "momentum",
-    "weight_decay",
-    "scheduler",
-    "seed",
-    "max_grad_norm",
-    "optimizer_kwargs",
-    "scheduler_kwargs",
-    "drop_last",
-    "shuffle",
-)
+# Resume rule (docs/training.md, "Resuming with other settings"): every setting stored in
+# the checkpoint must be the same now, except
+#   - these TrainConfig fields, which cannot change a number the run produces (free);
+_FREE_FIELDS = ("progress", "tensorboard", "check_data", "checkpoint_every")
+#   - these, which say where the run executes: allowed, and recorded in Trainer.resumes;
+_RECORDED_FIELDS = ("device", "deterministic")
+#   - epochs: raised freely, lowered not below the epochs done (recorded as well).
+_MISSING = object()
 
 
 @dataclasses.dataclass
@@ -121,30 +114,45 @@ class TrainConfig:
     deterministic: bool = True
 
     def __post_init__(self) -> None:
-        def positive_int(name: str) -> None:
+        def integer(name: str, low: int, what: str) -> None:
             v = getattr(self, name)
-            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-                raise ValueError(f"TrainConfig.{name} must be a positive integer, got {v!r}")
+            if not isinstance(v, int) or isinstance(v, bool) or v < low:
+                raise ValueError(f"TrainConfig.{name} must be {what}, got {v!r}")
 
-        positive_int("epochs")
-        positive_int("batch_size")
+        def number(name: str, what: str, ok: Callable[[float], bool]) -> None:
+            v = getattr(self, name)
+            good = isinstance(v, (int, float)) and not isinstance(v, bool)
+            if not (good and math.isfinite(v) and ok(v)):
+                raise ValueError(f"TrainConfig.{name} must be {what}, got {v!r}")
+
+        integer("epochs", 1, "a positive integer")
+        integer("batch_size", 1, "a positive integer")
         if self.eval_batch_size is not None:
-            positive_int("eval_batch_size")
+            integer("eval_batch_size", 1, "a positive integer")
         if self.early_stopping_patience is not None:
-            positive_int("early_stopping_patience")
-        if not isinstance(self.checkpoint_every, int) or self.checkpoint_every < 0:
-            raise ValueError(
-                "TrainConfig.checkpoint_every must be an integer >= 0, "
-                f"got {self.checkpoint_every!r}"
-            )
-        if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr >= 0):
-            raise ValueError(f"TrainConfig.lr must be a finite number >= 0, got {self.lr!r}")
+            integer("early_stopping_patience", 1, "a positive integer")
+        integer("checkpoint_every", 0, "an integer >= 0")
+        integer("seed", 0, "an integer >= 0")
+        number("lr", "a finite number >= 0", lambda v: v >= 0)
+        number("momentum", "a finite number >= 0", lambda v: v >= 0)
+        number("weight_decay", "a finite number >= 0", lambda v: v >= 0)
+        number("early_stopping_min_delta", "a finite number >= 0", lambda v: v >= 0)
+        if self.max_grad_norm is not None:
+            number("max_grad_norm", "a finite number > 0", lambda v: v > 0)
+        if self.max_loss is not None:
+            number("max_loss", "a finite number", lambda v: True)
         if self.scheduler is not None and self.scheduler not in SCHEDULERS:
             raise ValueError(
                 f"TrainConfig.scheduler must be None or one of {SCHEDULERS}, got {self.scheduler!r}"
             )
-        if self.max_grad_norm is not None and not self.max_grad_norm > 0:
-            raise ValueError(f"TrainConfig.max_grad_norm must be > 0, got {self.max_grad_norm!r}")
+        if self.device != "auto":
+            try:
+                torch.device(self.device)
+            except (RuntimeError, TypeError) as exc:
+                raise ValueError(
+                    "TrainConfig.device must be 'cpu', 'cuda', 'cuda:N' (or another torch "
+                    f"device) or 'auto', got {self.device!r}"
+                ) from exc
         _optimizer_class(self.optimizer)  # fail early on unknown names
 
     def to_dict(self) -> dict[str, Any]:
@@ -260,6 +268,15 @@ class Trainer:
         eval_transform: ``callable(batch_x)`` applied to evaluation batches.
         metrics: ``("accuracy",)`` or ``()``. Accuracy takes the argmax over dimension 1 of
             the outputs (of ``|z|`` for complex outputs) and needs integer labels.
+        run_settings: JSON-like settings outside :class:`TrainConfig` that define the run
+            (data set, training-set size, model variant, ...), stored in the checkpoint and
+            ``metrics.json``. ``fit(resume=True)`` refuses a checkpoint whose settings
+            differ (see :meth:`fit`).
+
+    After :meth:`fit`, ``resumes`` lists the resumes that changed an allowed setting,
+    over the run's whole life: ``[{"at_epoch": 8, "changed": {"epochs": [8, 12]}}]``
+    (epochs completed before that resume; old and new value); empty for a run never
+    resumed with a change.
 
     Under ``torchrun`` the process group is joined automatically, the model is wrapped in
     :class:`~torch.nn.parallel.DistributedDataParallel`, each global batch of
@@ -277,6 +294,7 @@ class Trainer:
         train_transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
         eval_transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
         metrics: Sequence[str] = ("accuracy",),
+        run_settings: Mapping[str, Any] | None = None,
     ) -> None:
         self.config = config if config is not None else TrainConfig()
         cfg = self.config
@@ -288,8 +306,16 @@ class Trainer:
         if self.out_dir is None and (cfg.tensorboard or cfg.checkpoint_every):
             raise ValueError("tensorboard and checkpoint_every need an out_dir")
         self.train_size = check_dataset(train_set, "train_set")
-        if eval_set is not None:
-            check_dataset(eval_set, "eval_set")
+        eval_size = check_dataset(eval_set, "eval_set") if eval_set is not None else None
+        self.run_settings = _check_run_settings(run_settings)
+        # What the engine itself knows defines the run too (a smaller training set must
+        # never resume a run trained on a larger one).
+        self._trainer_settings = {
+            "train_set size": self.train_size,
+            "eval_set size": eval_size,
+            "metrics": list(self.metrics),
+        }
+        self.resumes: list[dict[str, Any]] = []
         self.train_set, self.eval_set = train_set, eval_set
         self.loss_fn = loss_fn
         self.train_transform, self.eval_transform = train_transform, eval_transform
@@ -405,10 +431,19 @@ class Trainer:
         ``out_dir/checkpoints/latest.pt`` when it exists (a finished run returns its history
         at once) and starts fresh otherwise.
 
+        Resuming needs the settings the run was started with: the checkpoint's
+        :class:`TrainConfig`, ``run_settings``, training- and eval-set sizes and metrics
+        must equal the current ones, except ``progress``, ``tensorboard``, ``check_data``
+        and ``checkpoint_every`` (they change no number), ``device`` and
+        ``deterministic`` (recorded in ``resumes``), and ``epochs``, which may be raised
+        (training continues to the new count, also for a finished run) or lowered, but
+        not below the epochs already done (recorded too).
+
         Raises:
             TrainingError: bad data, non-finite or exploding loss, gradients or weights.
                 Nothing is saved after the fault: the last good checkpoint stays.
-            CheckpointError: the checkpoint to resume from cannot be used.
+            CheckpointError: the checkpoint to resume from cannot be used, or was written
+                with other settings (the message lists each one). Nothing is written.
         """
         cfg = self.config
         state = self._start(resume)
@@ -437,6 +472,7 @@ class Trainer:
         seed_everything(self.config.seed + self.rank)
         self._sampler.manual_seed(self.config.seed)
         self.history = []
+        self.resumes = []
         return {
             "epoch": 0,
             "step_in_epoch": 0,
@@ -711,25 +747,29 @@ class Trainer:
                     },
                     "finished": state["finished"],
                     "config": _jsonable(self.config.to_dict()),
+                    "run_settings": self.run_settings,
+                    "trainer_settings": self._trainer_settings,
+                    "resumes": self.resumes,
                 },
             )
         dist_utils.barrier()
 
     def _restore(self, path: Path) -> dict[str, Any]:
         data = load_checkpoint(path, self.model, map_location="cpu")
-        saved_opt = data.get("optimizer_class")
-        if saved_opt != type(self.optimizer).__name__:
-            raise CheckpointError(
-                f"{path}: optimizer state is for {saved_opt}, this run uses "
-                f"{type(self.optimizer).__name__}"
-            )
-        changed = [
-            k
-            for k in _RESULT_FIELDS
-            if _jsonable(self.config.to_dict()).get(k) != data.get("config", {}).get(k)
-        ]
-        if changed and self.is_main:
-            warnings.warn(f"resuming {path} with a changed configuration: {changed}", stacklevel=3)
+        try:
+            done, in_epoch = int(data["position"]["epoch"]), int(data["position"]["step_in_epoch"])
+            stored = {
+                "config": dict(data["config"]),
+                "trainer": dict(data["trainer_settings"]),
+                "run": dict(data["run_settings"]),
+            }
+            past = [dict(r) for r in data["resumes"]]
+            world_size = int(data["world_size"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CheckpointError(f"{path}: incomplete or inconsistent checkpoint ({exc})") from exc
+        changed = self._setting_changes(path, stored, done, in_epoch)
+        if world_size != self.world_size:
+            changed["world_size"] = [world_size, self.world_size]
         try:
             self.model.load_state_dict(data["model"])
             self.optimizer.load_state_dict(data["optimizer"])
@@ -737,12 +777,12 @@ class Trainer:
                 self.scheduler.load_state_dict(data["scheduler"])
             pos, es = data["position"], data["early_stopping"]
             rng = data["rng"]
-            if data["world_size"] == self.world_size:
+            if world_size == self.world_size:
                 set_rng_state(rng[self.rank])
             else:
                 if self.is_main:
                     warnings.warn(
-                        f"{path} was written by {data['world_size']} process(es), this run has "
+                        f"{path} was written by {world_size} process(es), this run has "
                         f"{self.world_size}; random states are reseeded",
                         stacklevel=3,
                     )
@@ -765,7 +805,60 @@ class Trainer:
             raise CheckpointError(f"{path}: incomplete or inconsistent checkpoint ({exc})") from exc
         if state["finished"] and state["epoch"] < self.config.epochs and not state["stopped_early"]:
             state["finished"] = False  # more epochs were asked for
+        # A change is recorded when training goes on under it (a finished run that trains
+        # no further is returned as it was).
+        self.resumes = past + (
+            [{"at_epoch": done, "changed": changed}] if changed and not state["finished"] else []
+        )
         return state
+
+    def _setting_changes(
+        self, path: Path, stored: dict[str, dict[str, Any]], done: int, in_epoch: int
+    ) -> dict[str, list[Any]]:
+        """Compare the checkpoint's settings with the current ones (the resume rule of
+        :meth:`fit`). Returns the allowed changes as ``{name: [old, new]}``; raises
+        :class:`CheckpointError` listing every refused one."""
+        now = {
+            "config": _jsonable(self.config.to_dict()),
+            "trainer": self._trainer_settings,
+            "run": self.run_settings,
+        }
+        refused: list[str] = []
+        changed: dict[str, list[Any]] = {}
+        for group in ("config", "trainer", "run"):
+            old_group, new_group = stored[group], now[group]
+            for name in [*old_group, *(k for k in new_group if k not in old_group)]:
+                old, new = old_group.get(name, _MISSING), new_group.get(name, _MISSING)
+                if group == "config" and name in _FREE_FIELDS:
+                    continue
+                if group == "config" and name == "optimizer":  # names are case-insensitive
+                    old, new = str(old).lower(), str(new).lower()
+                if _same(old, new):
+                    continue
+                line = f"{name}: {_show(old)} in the checkpoint, {_show(new)} now"
+                if group == "config" and name == "epochs" and isinstance(new, int):
+                    least = done + (1 if in_epoch else 0)
+                    if new >= least:
+                        changed[name] = [old, new]
+                        continue
+                    line += f" (it cannot be lowered below {least}: {done} epoch(s) are done" + (
+                        f" and epoch {least} is in progress)" if in_epoch else ")"
+                    )
+                elif group == "config" and name in _RECORDED_FIELDS:
+                    changed[name] = [old, new]
+                    continue
+                refused.append(line)
+        if refused:
+            raise CheckpointError(
+                f"{path}: cannot resume: the run in this checkpoint was started with other "
+                "settings, and continuing it would report its results as those of the new "
+                "settings:\n  "
+                + "\n  ".join(refused)
+                + "\nTo train with the new settings, start a fresh run (a new output folder, "
+                "e.g. another --out, or fit() without resume=True, which starts over); to "
+                "continue this run, pass the settings it was started with."
+            )
+        return changed
 
     # ------------------------------------------------------------------ logging
     def _tensorboard(self):
@@ -802,7 +895,12 @@ class Trainer:
 
     def _write_metrics(self) -> None:
         write_csv(self.out_dir / "metrics.csv", self.history)
-        payload = {"config": _jsonable(self.config.to_dict()), "history": self.history}
+        payload = {
+            "config": _jsonable(self.config.to_dict()),
+            "run_settings": self.run_settings,
+            "resumes": self.resumes,
+            "history": self.history,
+        }
         write_json(self.out_dir / "metrics.json", payload)
 
 
@@ -844,3 +942,55 @@ def _jsonable(obj: Any) -> Any:
     if isinstance(obj, type):
         return obj.__name__
     return repr(obj)
+
+
+def _check_run_settings(settings: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A JSON-like copy of ``settings`` (tuples become lists); clear errors otherwise."""
+    if settings is None:
+        return {}
+    if not isinstance(settings, Mapping):
+        raise TypeError(f"run_settings must be a mapping, got {type(settings).__name__}")
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+
+    def plain(value: Any, where: str) -> Any:
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"{where} must be finite (JSON has no NaN or Inf), got {value!r}")
+        if isinstance(value, (str, int, float, bool)) or value is None:
+            return value
+        if isinstance(value, (list, tuple)):
+            return [plain(v, f"{where}[{i}]") for i, v in enumerate(value)]
+        if isinstance(value, Mapping):
+            out = {}
+            for k, v in value.items():
+                if not isinstance(k, str):
+                    raise TypeError(f"{where} keys must be strings, got {k!r}")
+                out[k] = plain(v, f"{where}[{k!r}]")
+            return out
+        raise TypeError(
+            f"{where} must be JSON-like (str, int, float, bool, None, or lists and dicts of "
+            f"those), got {type(value).__name__}; e.g. pass str(path) for a path"
+        )
+
+    out = plain(settings, "run_settings")
+    shared = sorted(fields & set(out))
+    if shared:
+        raise ValueError(
+            f"run_settings {shared} are TrainConfig fields, which the checkpoint stores and "
+            "compares already; leave them out of run_settings"
+        )
+    return out
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equality of JSON-like values that tells True from 1 and 1 from [1]."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, (bool, dict, list, tuple)) or isinstance(b, (bool, dict, list, tuple)):
+        return type(a) is type(b) and a == b
+    return a == b
+
+
+def _show(value: Any) -> str:
+    return "not set" if value is _MISSING else repr(value)

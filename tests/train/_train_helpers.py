@@ -62,14 +62,15 @@ def drop_seconds(history: list[dict]) -> list[dict]:
     return [{k: v for k, v in h.items() if k != "seconds"} for h in history]
 
 
-def train_toy(
+def toy_trainer(
     out_dir: Path | None,
-    resume: bool = False,
     dropout: float = 0.0,
     train_transform=None,
+    n_train: int = 60,
+    run_settings=None,
     **overrides,
-) -> tuple[ComplexMLP, list]:
-    """Seeded toy training run used by the resume and distributed tests."""
+) -> tuple[ComplexMLP, Trainer]:
+    """The seeded toy run used by the resume and distributed tests, before ``fit``."""
     settings = dict(
         epochs=3,
         batch_size=8,
@@ -86,12 +87,19 @@ def train_toy(
     trainer = Trainer(
         model,
         magnitude_ce,
-        toy_data(),
+        toy_data(n_train),
         eval_set=toy_data(30, seed=1),
         config=TrainConfig(**settings),
         out_dir=out_dir,
         train_transform=train_transform,
+        run_settings=run_settings,
     )
+    return model, trainer
+
+
+def train_toy(out_dir: Path | None, resume: bool = False, **kwargs) -> tuple[ComplexMLP, list]:
+    """Train the toy run of :func:`toy_trainer` (same keyword arguments)."""
+    model, trainer = toy_trainer(out_dir, **kwargs)
     return model, trainer.fit(resume=resume)
 
 

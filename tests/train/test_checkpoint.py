@@ -1,8 +1,11 @@
-"""Checkpoint files: atomic writes, safe loading, clear errors for unusable files."""
+"""Checkpoint files: atomic writes, safe loading, checksums, clear errors for unusable
+files."""
 
 from __future__ import annotations
 
+import io
 import os
+import struct
 
 import pytest
 import torch
@@ -26,6 +29,7 @@ def resume_with(path, model=None, **cfg):
         model or ComplexMLP(),
         magnitude_ce,
         toy_data(),
+        eval_set=toy_data(30, seed=1),
         config=TrainConfig(
             **{
                 "epochs": 2,
@@ -105,8 +109,51 @@ def test_checkpoint_from_another_model(trained, tmp_path):
 
 def test_checkpoint_from_another_optimizer(trained, tmp_path):
     bad = copy_to(trained, tmp_path)
-    with pytest.raises(CheckpointError, match="optimizer state is for SGD, this run uses Adam"):
+    with pytest.raises(CheckpointError, match="optimizer: 'sgd' in the checkpoint, 'adam' now"):
         resume_with(bad, optimizer="adam")
+    resume_with(bad, optimizer="SGD")  # names are case-insensitive: the same optimiser
+
+
+@pytest.mark.parametrize("bit", ["mantissa", "exponent"])
+def test_flipped_bit_in_tensor_data_is_reported_as_corruption(trained, tmp_path, bit):
+    """A one-bit flip inside the stored weights: the lowest mantissa bit (a silent 1-ulp
+    change) or the top exponent bit (a huge weight that would look like divergence)."""
+    w1 = load_checkpoint(trained)["model"]["w1"]
+    raw = bytearray(trained.read_bytes())
+    blob = w1.numpy().tobytes()
+    at = raw.find(blob)
+    assert at >= 0 and raw.find(blob, at + 1) == -1  # the storage is in the file once
+    real = at + (w1.numel() // 2) * w1.element_size()  # real part of the middle element
+    before = struct.unpack("<f", raw[real : real + 4])[0]
+    if bit == "mantissa":
+        raw[real] ^= 0x01
+    else:
+        raw[real + 3] ^= 0x40  # bit 30 of the little-endian float32
+    after = struct.unpack("<f", raw[real : real + 4])[0]
+    if bit == "mantissa":
+        assert after != before and abs(after - before) <= abs(before) * 2**-22
+    else:
+        assert abs(after) > 1e30 * abs(before)
+    bad = copy_to(trained, tmp_path, bytes(raw))
+    with pytest.raises(CheckpointError) as err:
+        resume_with(bad)
+    msg = str(err.value)
+    assert msg.startswith(f"{bad}: ") and "corrupted" in msg and "SHA-256" in msg
+    assert bad.read_bytes() == bytes(raw)  # nothing was overwritten
+    assert not (bad.parent.parent / "metrics.json").exists()
+
+
+def test_older_format_version_is_refused(trained, tmp_path):
+    """Version-1 files were the payload itself: no checksum, no stored run settings."""
+    data = load_checkpoint(trained)
+    data["version"] = 1
+    old = copy_to(trained, tmp_path)
+    torch.save(data, old)
+    with pytest.raises(CheckpointError) as err:
+        resume_with(old)
+    msg = str(err.value)
+    assert msg.startswith(f"{old}: written by an older checkpoint format (version 1)")
+    assert "Start a fresh run" in msg
 
 
 def test_newer_format_version(trained, tmp_path):
@@ -133,6 +180,8 @@ def test_crash_during_write_keeps_previous_checkpoint(tmp_path, monkeypatch):
 
     def crashing_save(obj, fh):
         real_save(obj, fh)
+        if isinstance(fh, io.BytesIO):  # serialising the payload in memory
+            return
         fh.seek(0)
         fh.truncate(100)  # half-written file...
         raise KeyboardInterrupt  # ...then the process is interrupted

@@ -1,7 +1,9 @@
-"""Resuming: mid-epoch and after SIGKILL, the result equals an uninterrupted run bit for bit."""
+"""Resuming: mid-epoch and after SIGKILL, the result equals an uninterrupted run bit for bit;
+a checkpoint written with other settings is refused, allowed changes are recorded."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -11,11 +13,11 @@ import time
 
 import pytest
 import torch
-from _train_helpers import drop_seconds, params_of, train_toy
+from _train_helpers import drop_seconds, params_of, toy_trainer, train_toy
 from torch.utils.data import TensorDataset
 
 import phasor.nn as pnn
-from phasor.train import TrainConfig, Trainer, load_checkpoint
+from phasor.train import CheckpointError, TrainConfig, Trainer, load_checkpoint
 
 
 class Interrupt(Exception):
@@ -80,11 +82,71 @@ def test_resume_without_checkpoint_starts_fresh(tmp_path):
     assert_same_run(train_toy(None), train_toy(tmp_path / "new", resume=True))
 
 
-def test_resume_warns_about_changed_settings(tmp_path):
+def snapshot(out):
+    """Bytes of every file a run wrote."""
+    return {p.relative_to(out): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def test_resume_with_other_settings_is_refused_and_lists_them(tmp_path):
+    """The issue's case: a finished run resumed with fewer epochs, a smaller training set
+    (and here also another learning rate and study setting) must not report old results."""
+    settings = {"dataset": "mnist", "net": "small"}
+    train_toy(tmp_path, run_settings=settings)
+    before = snapshot(tmp_path)
+    with pytest.raises(CheckpointError) as err:
+        train_toy(
+            tmp_path,
+            resume=True,
+            epochs=1,
+            n_train=40,
+            lr=0.05,
+            progress=True,  # presentational: may change, so not listed
+            run_settings={"dataset": "fashion", "net": "small", "variant": "phase"},
+        )
+    msg = str(err.value)
+    assert msg.startswith(f"{tmp_path / 'checkpoints' / 'latest.pt'}: cannot resume")
+    listed = [line.strip() for line in msg.splitlines() if line.startswith("  ")]
+    assert listed == [
+        "epochs: 3 in the checkpoint, 1 now (it cannot be lowered below 3: 3 epoch(s) are done)",
+        "lr: 0.1 in the checkpoint, 0.05 now",
+        "train_set size: 60 in the checkpoint, 40 now",
+        "dataset: 'mnist' in the checkpoint, 'fashion' now",
+        "variant: not set in the checkpoint, 'phase' now",
+    ]
+    assert "start a fresh run" in msg and "pass the settings it was started with" in msg
+    assert snapshot(tmp_path) == before  # nothing was written
+
+
+def test_mid_epoch_resume_cannot_drop_the_epoch_in_progress(tmp_path):
+    # 8 steps per epoch: interrupted in epoch 2 after the checkpoint at step 12
     with pytest.raises(Interrupt):
-        train_toy(tmp_path, checkpoint_every=2, train_transform=interrupt_at(4))
-    with pytest.warns(UserWarning, match=r"changed configuration: \['lr'\]"):
-        train_toy(tmp_path, resume=True, lr=0.05)
+        train_toy(tmp_path, checkpoint_every=3, train_transform=interrupt_at(14))
+    with pytest.raises(
+        CheckpointError,
+        match=r"epochs: 3 in the checkpoint, 1 now \(it cannot be "
+        r"lowered below 2: 1 epoch\(s\) are done and epoch 2 is in progress\)",
+    ):
+        train_toy(tmp_path, resume=True, checkpoint_every=3, epochs=1)
+
+
+def test_allowed_changes_are_recorded(tmp_path):
+    def resume(**kw):
+        _, trainer = toy_trainer(tmp_path, scheduler=None, **kw)
+        trainer.fit(resume=True)
+        saved = load_checkpoint(trainer.checkpoint_path)["resumes"]
+        shown = json.loads((tmp_path / "metrics.json").read_text())["resumes"]
+        assert saved == shown == trainer.resumes
+        return trainer.resumes
+
+    assert resume(epochs=2) == []  # a fresh run
+    first = {"at_epoch": 2, "changed": {"epochs": [2, 3], "deterministic": [True, False]}}
+    assert resume(epochs=3, deterministic=False, progress=True, checkpoint_every=5) == [first]
+    assert resume(epochs=3, deterministic=False) == [first]  # finished, nothing changed
+    second = {"at_epoch": 3, "changed": {"epochs": [3, 4]}}
+    assert resume(epochs=4, deterministic=False, check_data=False) == [first, second]
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert [h["epoch"] for h in metrics["history"]] == [1, 2, 3, 4]
+    assert metrics["config"]["epochs"] == 4
 
 
 def test_restart_without_resume_warns_and_starts_over(tmp_path):

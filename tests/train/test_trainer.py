@@ -270,9 +270,9 @@ def test_generic_dataset_and_regression_without_metrics():
     assert h[-1]["train_loss"] < 0.05 * h[0]["train_loss"]
 
 
-def test_progress_bar_and_tensorboard(tmp_path, capsys):
+def test_progress_bar(tmp_path, capsys):
     torch.manual_seed(0)
-    cfg = quiet(epochs=2, batch_size=20, progress=True, tensorboard=True)
+    cfg = quiet(epochs=2, batch_size=20, progress=True)
     slow = lambda x: time.sleep(0.12) or x  # noqa: E731  (let tqdm refresh)
     Trainer(
         ComplexMLP(), magnitude_ce, toy_data(), config=cfg, out_dir=tmp_path, train_transform=slow
@@ -280,6 +280,13 @@ def test_progress_bar_and_tensorboard(tmp_path, capsys):
     out = capsys.readouterr()
     assert "epoch 2/2: train_loss=" in out.out
     assert "acc=" in out.err and "loss=" in out.err
+
+
+def test_tensorboard(tmp_path):
+    pytest.importorskip("tensorboard", reason="tensorboard=True needs the tensorboard extra")
+    torch.manual_seed(0)
+    cfg = quiet(epochs=2, batch_size=20, tensorboard=True)
+    Trainer(ComplexMLP(), magnitude_ce, toy_data(), config=cfg, out_dir=tmp_path).fit()
     events = list((tmp_path / "tensorboard").glob("events.out.tfevents.*"))
     assert events and events[0].stat().st_size > 0
 
@@ -287,7 +294,7 @@ def test_progress_bar_and_tensorboard(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"epochs": 0}, "epochs"),
+        ({"epochs": 0}, r"^TrainConfig\.epochs must be a positive integer, got 0$"),
         ({"batch_size": 2.5}, "batch_size"),
         ({"optimizer": "nope"}, "unknown optimizer"),
         ({"optimizer": "lbfgs"}, "closure"),
@@ -295,11 +302,39 @@ def test_progress_bar_and_tensorboard(tmp_path, capsys):
         ({"lr": float("nan")}, "lr"),
         ({"checkpoint_every": -1}, "checkpoint_every"),
         ({"max_grad_norm": 0}, "max_grad_norm"),
+        ({"checkpoint_every": True}, r"checkpoint_every must be an integer >= 0, got True"),
+        ({"seed": -1}, r"seed must be an integer >= 0, got -1"),
+        ({"lr": True}, r"lr must be a finite number >= 0, got True"),
+        ({"momentum": -0.5}, r"momentum must be a finite number >= 0, got -0.5"),
+        ({"weight_decay": float("nan")}, r"weight_decay must be a finite number >= 0, got nan"),
+        ({"early_stopping_min_delta": -1e-3}, r"early_stopping_min_delta must be a finite"),
+        ({"max_grad_norm": "1"}, r"max_grad_norm must be a finite number > 0, got '1'"),
+        ({"max_grad_norm": float("inf")}, r"max_grad_norm must be a finite number > 0, got inf"),
+        ({"max_loss": float("nan")}, r"max_loss must be a finite number, got nan"),
+        ({"device": "gpu"}, r"TrainConfig.device must be .* got 'gpu'"),
     ],
 )
 def test_config_validation(kwargs, match):
     with pytest.raises(ValueError, match=match):
         TrainConfig(**kwargs)
+
+
+def test_run_settings_must_be_json_like_and_outside_train_config(tmp_path):
+    def make(settings):
+        return Trainer(
+            ComplexMLP(), magnitude_ce, toy_data(), config=quiet(), run_settings=settings
+        )
+
+    with pytest.raises(
+        TypeError, match=r"run_settings\['data_dir'\] must be JSON-like .* PosixPath"
+    ):
+        make({"data_dir": tmp_path})
+    with pytest.raises(ValueError, match=r"run_settings\['noise'\]\[1\] must be finite"):
+        make({"noise": (0.1, float("nan"))})
+    with pytest.raises(ValueError, match=r"run_settings \['epochs', 'lr'\] are TrainConfig fields"):
+        make({"lr": 0.1, "epochs": 3, "dataset": "mnist"})
+    trainer = make({"sizes": (1, 2), "dataset": "mnist"})
+    assert trainer.run_settings == {"sizes": [1, 2], "dataset": "mnist"}
 
 
 def test_options_that_need_out_dir():
