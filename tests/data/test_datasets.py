@@ -1,5 +1,6 @@
 import dataclasses
 import hashlib
+import os
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,16 @@ from phasor import data
 from phasor.data import datasets
 from phasor.data.idx import DataError, write_idx
 
-SHARED_MNIST = Path(__file__).resolve().parents[3] / "shared" / "data" / "mnist"
+# The official files: $PHASOR_DATA/mnist (scripts/test.sh sets it), else ../shared/data/mnist.
+DATA_ROOT = Path(
+    os.environ.get("PHASOR_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data"
+)
+SHARED_MNIST = DATA_ROOT / "mnist"
+# In CI the shared data is always there: a missing copy must fail, not skip.
+NEEDS_SHARED = pytest.mark.skipif(
+    not SHARED_MNIST.is_dir() and not os.environ.get("CI"),
+    reason=f"no MNIST copy in {SHARED_MNIST} ($PHASOR_DATA/mnist)",
+)
 
 
 def _write_fake(directory: Path, gz: bool, n_train=6, n_test=4, seed=0):
@@ -109,7 +119,7 @@ def test_unknown_dataset_and_split():
         datasets.load_idx_dataset("mnist", "valid")
 
 
-@pytest.mark.skipif(not SHARED_MNIST.is_dir(), reason="shared MNIST not beside the repository")
+@NEEDS_SHARED
 def test_official_mnist_checksums():
     images, labels = datasets.load_idx_dataset("mnist", "test", SHARED_MNIST)
     assert images.shape == (10000, 28, 28)
@@ -136,3 +146,30 @@ def test_load_images_sizes():
         data.load_images("embedded", train_size=0)
     with pytest.raises(ValueError, match="unknown data set"):
         data.load_images("cifar")
+
+
+def test_missing_files_say_which_setting_chose_the_folder(tmp_path, monkeypatch):
+    monkeypatch.delenv("PHASOR_DATA", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    given = tmp_path / "given"
+    with pytest.raises(DataError) as info:
+        datasets.load_idx_dataset("mnist", "test", given)
+    text = str(info.value)
+    assert f"not found in {given} (it does not exist)" in text
+    assert "--data-dir must name the folder that holds the mnist files" in text
+    assert f"phasor download mnist --data-dir {given}" in text
+
+    monkeypatch.setenv("PHASOR_DATA", str(tmp_path / "root"))
+    (tmp_path / "root" / "mnist").mkdir(parents=True)
+    with pytest.raises(DataError) as info:
+        datasets.load_idx_dataset("mnist", "test")
+    text = str(info.value)
+    assert "(it is a folder without it)" in text and "$PHASOR_DATA is a data root" in text
+    assert "its mnist/ folder" in text and "`phasor download mnist`" in text
+
+    monkeypatch.delenv("PHASOR_DATA")
+    with pytest.raises(DataError) as info:
+        datasets.load_idx_dataset("mnist", "test")
+    text = str(info.value)
+    assert "pass --data-dir FOLDER" in text and "holding a mnist/ folder" in text
+    assert "`phasor download mnist`" in text
