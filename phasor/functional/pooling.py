@@ -4,12 +4,20 @@ Max pooling keeps, in each window, the complex value with the largest modulus ``
 phase comes along untouched); the gradient flows to that element only. Average pooling is
 linear, so it is the real average pooling applied to ``Re z`` and ``Im z``.
 
+Max pooling compares the squared modulus as computed in the input's real dtype,
+``(Re z)^2 + (Im z)^2``; equal squares go to the first element in scan order, as in torch's
+pooling. If a square in some window is not finite (NaN or Inf in the input, or moduli above
+about ``1.8e19`` in ``complex64``, ``1.3e154`` in ``complex128``, whose squares overflow), the
+whole call (each sample under :func:`torch.func.vmap`) compares ``|z|`` instead, so NaN
+propagates and huge moduli stay ordered. Moduli so small that their squares underflow (below
+about ``1e-19`` in ``complex64``, ``1e-154`` in ``complex128``) are compared coarsely, and as
+equal once the squares are 0.
+
 Windows that tile the plane (``stride == kernel_size``, no padding or dilation: the usual
-``MaxPool2d(2)``) are pooled by phasor's own elementwise path, which compares ``|z|^2`` and
-returns the same winners as the general path (torch's pooling kernel on ``|z|``) about twice as
-fast on CPU. Equal moduli go to the first element in scan order on both paths; on the tiling
-path, moduli so small that their squares underflow (below about ``1e-19`` in ``complex64``)
-count as equal too.
+``MaxPool2d(2)``) are pooled in eager mode by phasor's own elementwise path, about twice as
+fast on CPU as torch's pooling kernel, which takes the other windows, and every window under
+:func:`torch.compile` and :mod:`torch.func` transforms. All paths compare the same squares,
+so they return the same winners and indices, near-ties included.
 """
 
 from __future__ import annotations
@@ -54,10 +62,11 @@ def _tiles(input, spatial, kernel_size, stride, padding, dilation, ceil_mode):
     """The kernel of non-overlapping windows that tile the plane, or ``None`` for other pools.
 
     Windows tile the plane when ``stride == kernel_size`` with no padding or dilation (the
-    common ``MaxPool2d(2)``); with ``ceil_mode`` the sizes must also divide evenly.
+    common ``MaxPool2d(2)``); with ``ceil_mode`` the sizes must also divide evenly. The
+    elementwise path also needs every in-plane offset exact in the input's real dtype.
     """
     kernel = _as_tuple(kernel_size, spatial)
-    if stride is not None and _as_tuple(stride, spatial) != kernel:
+    if _as_tuple(stride, spatial) != kernel:
         return None
     if any(_as_tuple(padding, spatial)) or any(d != 1 for d in _as_tuple(dilation, spatial)):
         return None
@@ -68,24 +77,41 @@ def _tiles(input, spatial, kernel_size, stride, padding, dilation, ceil_mode):
         return None
     if ceil_mode and any(n % k for k, n in zip(kernel, sizes, strict=True)):
         return None
+    last_offset = sum((k - 1) * math.prod(sizes[d + 1 :]) for d, k in enumerate(kernel))
+    if last_offset * torch.finfo(input.dtype.to_real()).eps >= 1:  # exact below 1 / eps
+        return None
     return kernel
 
 
+def _squared_modulus(
+    re: torch.Tensor, im: torch.Tensor, out: torch.Tensor | None = None
+) -> torch.Tensor:
+    """``re * re + im * im`` (written into ``out`` if given): the key every max-pool path compares.
+
+    Every path computes it with these two rounded ops, so the same element gets the same key
+    on each and the paths pick the same winners, near-ties within an ulp of ``|z|`` included.
+    """
+    if out is None:
+        return torch.addcmul(re * re, im, im)
+    return torch.mul(re, re, out=out).addcmul_(im, im)
+
+
 def _tile_argmax(input: torch.Tensor, kernel: tuple[int, ...]) -> torch.Tensor | None:
-    """Flat plane index of the element of largest modulus in each window of a tiling ``kernel``.
+    """Flat plane index of the element of largest ``|z|^2`` in each window of a tiling ``kernel``.
 
     Ties go to the first element in scan order, as in torch's max pooling; returns ``None``
-    when a window's maximum is NaN or infinite, or an offset is too large to be exact in the
-    input's real dtype (the caller then takes torch's path, which propagates NaN and compares
-    moduli whose squares overflow). Built from elementwise ops only: the squared moduli of the window's candidates are written
-    one block after another, their maximum taken pairwise, and the first candidate equal to it
-    found by a backward scan, each step a blend ``index + [candidate == best] (offset - index)``.
-    torch's windowed pooling kernel and its ``max(dim)`` are several times slower on CPU.
+    when a window's maximum is NaN or infinite (the caller then compares ``|z|`` with torch's
+    kernel, which propagates NaN and orders moduli whose squares overflow). Built from
+    elementwise ops only: the squared moduli of the window's candidates are written one block
+    after another, their maximum taken pairwise, and the first candidate equal to it found by a
+    backward scan, each step a blend ``index + [candidate == best] (offset - index)``. torch's windowed pooling kernel and its
+    ``max(dim)`` are several times slower on CPU. Eager only: the ``out=`` write and the
+    finiteness test are neither ``vmap``- nor ``torch.compile``-safe.
     """
     spatial = len(kernel)
     sizes = input.shape[-spatial:]
     out = [n // k for n, k in zip(sizes, kernel, strict=True)]
-    pairs = torch.view_as_real(input.detach().resolve_conj())  # (..., *sizes, 2)
+    pairs = torch.view_as_real(input.resolve_conj())  # (..., *sizes, 2)
     tiles = pairs[(..., *(slice(0, o * k) for o, k in zip(out, kernel, strict=True)), slice(None))]
     for d in reversed(range(spatial)):  # -> (..., O_1, k_1, ..., O_n, k_n, 2)
         tiles = tiles.unflatten(-(2 * (spatial - d)), (out[d], kernel[d]))
@@ -95,15 +121,12 @@ def _tile_argmax(input: torch.Tensor, kernel: tuple[int, ...]) -> torch.Tensor |
     tiles = tiles.permute([*window_axes, *range(lead), *out_axes, -1])
     # |z|^2 of every candidate, written window offset first: each candidate a contiguous block.
     re, im = tiles[..., 0], tiles[..., 1]
-    candidates = torch.mul(re, re, out=re.new_empty(re.shape)).addcmul_(im, im)
-    candidates = candidates.flatten(0, spatial - 1)
+    candidates = _squared_modulus(re, im, re.new_empty(re.shape)).flatten(0, spatial - 1)
     row_strides = [math.prod(sizes[d + 1 :]) for d in range(spatial)]
     offsets = [
         sum(o * s for o, s in zip(position, row_strides, strict=True))
         for position in itertools.product(*(range(k) for k in kernel))
     ]
-    if offsets[-1] * torch.finfo(candidates.dtype).eps >= 1:  # integers exact below 1 / eps
-        return None
     best = candidates[0]
     for value in candidates[1:]:
         best = torch.maximum(best, value)
@@ -120,30 +143,69 @@ def _tile_argmax(input: torch.Tensor, kernel: tuple[int, ...]) -> torch.Tensor |
     return index
 
 
+def _check_windows(sizes, kernel_size, stride, padding, dilation, ceil_mode) -> None:
+    """Raise ``ValueError`` if some pooling window lies entirely in the padding.
+
+    Only the shapes decide this (torch's kernel would return ``-inf`` there, which has no
+    complex counterpart), so it is checked before pooling, outside any traced data path.
+    Output sizes follow :class:`torch.nn.MaxPool1d`; without padding every window starts
+    inside the input.
+    """
+    spatial = len(sizes)
+    pads = _as_tuple(padding, spatial)
+    if not any(pads):
+        return
+    for n, k, s, p, d in zip(
+        sizes,
+        _as_tuple(kernel_size, spatial),
+        _as_tuple(stride, spatial),
+        pads,
+        _as_tuple(dilation, spatial),
+        strict=True,
+    ):
+        span = n + 2 * p - d * (k - 1) - 1
+        count = (span + (s - 1 if ceil_mode else 0)) // s + 1
+        if ceil_mode and (count - 1) * s >= n + p:
+            count -= 1
+        for o in range(count):
+            if not any(0 <= o * s - p + j * d < n for j in range(k)):
+                raise ValueError(
+                    "a pooling window lies entirely in the padding; reduce padding or dilation "
+                    f"(kernel_size={kernel_size}, padding={padding}, dilation={dilation})"
+                )
+
+
 def _max_pool(input, pool, spatial, kernel_size, stride, padding, dilation, ceil_mode):
-    # The magnitude only chooses the winners; gradients reach ``input`` through the gather.
-    kernel = _tiles(input, spatial, kernel_size, stride, padding, dilation, ceil_mode)
-    if kernel is not None:
-        indices = _tile_argmax(input, kernel)
-        if indices is not None:
-            return _gather_by_index(input, indices, spatial), indices
-    magnitude = input.detach().abs()
-    pooled, indices = pool(
-        magnitude,
-        kernel_size,
-        stride=kernel_size if stride is None else stride,
-        padding=padding,
-        dilation=dilation,
-        ceil_mode=ceil_mode,
-        return_indices=True,
-    )
-    # Magnitudes are >= 0 (or NaN), so -inf marks a window that lies entirely in the padding
-    # (possible with dilation); torch returns -inf there, which has no complex counterpart.
-    if bool(torch.isneginf(pooled).any()):
-        raise ValueError(
-            "a pooling window lies entirely in the padding; reduce padding or dilation "
-            f"(kernel_size={kernel_size}, padding={padding}, dilation={dilation})"
-        )
+    """Winners by the computed ``|z|^2`` (first of equals), or by ``|z|`` where a square in some
+    window is not finite; see the module docstring. Gradients reach ``input`` through the
+    gather only."""
+    stride = kernel_size if stride is None else stride
+    z = input.detach()
+
+    def argmax(key: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return pool(key, kernel_size, stride, padding, dilation, ceil_mode, return_indices=True)
+
+    pairs = torch.view_as_real(z.resolve_conj())
+    re, im = pairs[..., 0], pairs[..., 1]
+    if torch.compiler.is_compiling() or torch._C._functorch.is_functorch_wrapped_tensor(z):
+        # torch.compile and torch.func transforms: no out= write and no data-dependent branch;
+        # both keys are pooled and the choice between them is a select.
+        squares, by_square = argmax(_squared_modulus(re, im))
+        by_modulus = argmax(z.abs())[1]
+        indices = torch.where(torch.isfinite(squares).all(), by_square, by_modulus)
+    else:
+        kernel = _tiles(input, spatial, kernel_size, stride, padding, dilation, ceil_mode)
+        indices = None
+        if kernel is not None:
+            indices = _tile_argmax(z, kernel)
+        else:
+            squares, by_square = argmax(_squared_modulus(re, im))
+            if bool(torch.isfinite(squares).all()):
+                indices = by_square
+        if indices is None:
+            indices = argmax(z.abs())[1]
+    # After torch's pooling has validated the arguments.
+    _check_windows(input.shape[-spatial:], kernel_size, stride, padding, dilation, ceil_mode)
     return _gather_by_index(input, indices, spatial), indices
 
 

@@ -219,6 +219,36 @@ def test_tiling_windows_compare_moduli_whose_squares_overflow():
     assert idx.item() == 1 and out.item() == big[0, 0, 1].item()
 
 
+def near_ties(windows, size, dtype, seed=0):
+    """``windows`` planes of ``size`` elements, all rotations of one value, rounded to ``dtype``.
+
+    The rounding leaves the moduli within an ulp or so of each other: many are equal as
+    ``|z|`` but not as ``(Re z)^2 + (Im z)^2``, or the other way round.
+    """
+    g = torch.Generator().manual_seed(seed)
+    radius = torch.rand(windows, 1, generator=g, dtype=torch.float64) + 0.5
+    phase = torch.rand(windows, size, generator=g, dtype=torch.float64) * 2 * math.pi
+    return torch.polar(radius.expand(-1, size), phase).to(dtype)
+
+
+@pytest.mark.parametrize("dtype", [torch.complex64, torch.complex128])
+@pytest.mark.parametrize("spatial", [1, 2])
+def test_max_pool_paths_agree_on_near_ties(dtype, spatial):
+    """The tiling path (kernel 2, stride 2), torch's kernel (stride 3 reaches the same single
+    window) and the torch.func path pick the same winner: the first largest computed |z|^2."""
+    x = near_ties(2048, 2**spatial, dtype).view(1, 2048, *(2,) * spatial)
+    pool = CF.max_pool1d if spatial == 1 else CF.max_pool2d
+    _, tiled = pool(x, 2, return_indices=True)
+    _, general = pool(x, 2, 3, return_indices=True)
+    assert torch.equal(general, tiled)
+    # The winner is a largest modulus up to the rounding of its square.
+    moduli = x.flatten(2).abs().to(torch.float64)
+    won = moduli.gather(2, tiled.flatten(2))
+    assert torch.all(won >= moduli.amax(-1, keepdim=True) * (1 - 4 * torch.finfo(dtype).eps))
+    _, transformed = torch.func.vmap(lambda t: pool(t, 2, return_indices=True))(x)
+    assert torch.equal(transformed, tiled)
+
+
 def test_max_pool_unbatched_equals_batched():
     x = crandn(3, 6, 6)
     torch.testing.assert_close(CF.max_pool2d(x, 2), CF.max_pool2d(x[None], 2)[0])
