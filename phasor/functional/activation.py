@@ -94,14 +94,15 @@ def zrelu(z: torch.Tensor) -> torch.Tensor:
         \text{ (i.e. } \Re z \ge 0 \text{ and } \Im z \ge 0) \\ 0 & \text{otherwise} \end{cases}
 
     Both axes bounding the first quadrant are included, so ``zrelu(0) = 0`` with gradient 1
-    (the identity) at ``z = 0`` and on the boundary.
+    (the identity) at ``z = 0`` and on the boundary. An input with a NaN part has no phase
+    and passes unchanged, so NaN propagates.
 
     Shape:
         - Input: ``(*)``, complex.
         - Output: ``(*)``, same shape and dtype.
     """
     check_complex(z)
-    keep = (z.real >= 0) & (z.imag >= 0)
+    keep = ((z.real >= 0) & (z.imag >= 0)) | torch.isnan(z)
     return torch.where(keep, z, torch.zeros_like(z))
 
 

@@ -120,6 +120,20 @@ def test_real_input_raises_type_error_naming_fix(name):
         CASES[name][0](torch.randn(3))
 
 
+def test_cases_cover_every_activation():
+    covered = {name.split("_neg")[0].split("_pos")[0] for name in CASES}
+    assert covered == set(CF.activation.__all__)
+
+
+@pytest.mark.parametrize("name", CASES)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_nan_in_gives_nan_out(name, dtype):
+    nan = float("nan")
+    points = [complex(nan, 1), complex(1, nan), complex(nan, -1), complex(-1, nan)]
+    z = torch.tensor([*points, complex(nan, nan), 1 + 1j, -1 - 1j, 0], dtype=dtype)
+    assert torch.equal(torch.isnan(CASES[name][0](z)), torch.isnan(z))
+
+
 def test_zrelu_mask_is_first_quadrant_including_axes():
     z = torch.tensor(
         [1 + 1j, -1 + 1j, -1 - 1j, 1 - 1j, 2, 3j, -2, -3j, 0, 1e-30 + 1e-30j, -1e-30 + 1e-30j],
