@@ -16,6 +16,7 @@ Conventions used by all functions here:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import torch
@@ -55,11 +56,27 @@ def _check_state(
 
 
 def _check_batch_size(input: torch.Tensor) -> None:
-    if input.numel() // input.shape[1] <= 1:
+    """Raise, as torch does, if training would see exactly one value per channel (an empty
+    batch is allowed: it has no statistics to take and gives an empty output)."""
+    if math.prod(input.shape[:1] + input.shape[2:]) == 1:
         raise ValueError(
             "Expected more than 1 value per channel when training, "
             f"got input size {tuple(input.shape)}"
         )
+
+
+def _empty_batch(
+    flat: torch.Tensor, weight: torch.Tensor | None, bias: torch.Tensor | None
+) -> torch.Tensor:
+    """The output of batch statistics on an ``(N, C, L)`` input without values: empty like
+    ``flat``, yet computed from ``weight`` and ``bias`` so that their gradients exist (as zeros),
+    as in :func:`torch.nn.functional.batch_norm`."""
+    out = flat.clone()
+    if weight is not None:
+        out = out * weight[:, :1]
+    if bias is not None:
+        out = out + bias[:, None]
+    return out
 
 
 def _whitening_matrix(
@@ -68,19 +85,30 @@ def _whitening_matrix(
     r"""Entries ``(m_rr, m_ri, m_ir, m_ii)`` of :math:`M = \Gamma (V + \epsilon I)^{-1/2}` per
     channel, and the intermediates that :func:`_whitening_matrix_backward` needs.
 
-    Closed form: with :math:`s = \sqrt{\det}` and :math:`t = \sqrt{\operatorname{tr} + 2s}` of
-    :math:`V + \epsilon I`, :math:`(V + \epsilon I)^{-1/2} = \frac{1}{st}\begin{pmatrix}
-    V_{ii} + \epsilon + s & -V_{ri} \\ -V_{ri} & V_{rr} + \epsilon + s\end{pmatrix}`.
-    Plain differentiable ops on ``(C,)`` tensors.
+    Closed form, scale-invariant: with :math:`k = \operatorname{tr}(V + \epsilon I)`,
+    :math:`U = (V + \epsilon I) / k` (entries at most 1), :math:`s = \sqrt{\det U}` and
+    :math:`t = \sqrt{\operatorname{tr} U + 2s}`,
+
+    .. math::
+        (V + \epsilon I)^{-1/2} = \frac{1}{\sqrt{k}\, s t}
+        \begin{pmatrix} U_{ii} + s & -U_{ri} \\ -U_{ri} & U_{rr} + s\end{pmatrix}.
+
+    The identity holds for any constant :math:`k > 0`, so :math:`k` is held constant (detached):
+    its derivatives, of order :math:`k^{-2}`, would overflow as the determinant would
+    (order :math:`|z|^4`) without the normalisation. The result, and its derivatives of any
+    order, stay finite wherever the covariance is. Plain differentiable ops on ``(C,)`` tensors.
     """
     vrr, vri, vii = cov.unbind(-1)
-    # det(V + eps I) = det V + eps tr V + eps^2. det V >= 0 in exact arithmetic; clamping it
-    # keeps rounding in a (near-)degenerate channel from making the square root NaN.
-    raw_det = vrr * vii - vri * vri
-    s = torch.sqrt(raw_det.clamp_min(0.0) + eps * (vrr + vii) + eps * eps)
-    t = torch.sqrt(vrr + vii + 2.0 * (s + eps))
-    inv_st = 1.0 / (s * t)
-    wrr, wri, wii = (vii + eps + s) * inv_st, -vri * inv_st, (vrr + eps + s) * inv_st
+    k = (vrr + vii + 2.0 * eps).detach()
+    a, b, c, e = vrr / k, vri / k, vii / k, eps / k
+    # det U = a c - b^2 + e (a + c) + e^2 with a c - b^2 = det(V) / k^2 >= 0 in exact
+    # arithmetic; clamping it keeps rounding in a (near-)degenerate channel from making the
+    # square root NaN.
+    raw_det = a * c - b * b
+    s = torch.sqrt(raw_det.clamp_min(0.0) + e * (a + c) + e * e)
+    t = torch.sqrt(a + c + 2.0 * (e + s))
+    q = torch.rsqrt(k) / (s * t)
+    wrr, wri, wii = (c + e + s) * q, -b * q, (a + e + s) * q
     if weight is None:
         m = (wrr, wri, wri, wii)
     else:
@@ -91,16 +119,18 @@ def _whitening_matrix(
             gri * wrr + gii * wri,
             gri * wri + gii * wii,
         )
-    return m, (vrr, vri, vii, weight, raw_det, s, t, inv_st, wrr, wri, wii)
+    return m, (k, a, b, c, e, weight, raw_det, s, t, q, wrr, wri, wii)
 
 
 def _whitening_matrix_backward(
-    saved: tuple, eps: float, g_m: tuple[torch.Tensor, ...]
+    saved: tuple, g_m: tuple[torch.Tensor, ...]
 ) -> tuple[tuple[torch.Tensor, ...], torch.Tensor | None]:
     """Backward of :func:`_whitening_matrix` by hand (the chain rule through its few dozen
     ops on ``(C,)`` tensors, without an autograd graph of them): the gradients of
-    ``(V_rr, V_ri, V_ii)`` and of ``weight`` from those of the entries of ``M``."""
-    vrr, vri, vii, weight, raw_det, s, t, inv_st, wrr, wri, wii = saved
+    ``(V_rr, V_ri, V_ii)`` and of ``weight`` from those of the entries of ``M``. The
+    intermediates are of the order of the normalised quantities; ``k`` (a constant) enters
+    once, at the end."""
+    k, a, b, c, e, weight, raw_det, s, t, q, wrr, wri, wii = saved
     g_mrr, g_mri, g_mir, g_mii = g_m
     if weight is None:
         g_wrr, g_wri, g_wii, g_weight = g_mrr, g_mri + g_mir, g_mii, None
@@ -117,18 +147,19 @@ def _whitening_matrix_backward(
         g_wrr = g_mrr * grr + g_mir * gri
         g_wri = g_mrr * gri + g_mri * grr + g_mir * gii + g_mii * gri
         g_wii = g_mri * gri + g_mii * gii
-    # w = (adj(V + eps I) + s I) * inv_st, inv_st = 1 / (s t)
-    g_inv = (g_wrr * wrr + g_wri * wri + g_wii * wii) / inv_st
-    g_t = -g_inv * inv_st / t
-    # t^2 = tr V + 2 eps + 2 s, s^2 = clamp(det V) + eps tr V + eps^2
-    g_s = (g_wrr + g_wii) * inv_st - g_inv * inv_st / s + g_t / t
-    g_inner = g_s / (2.0 * s)
+    # w = n q with numerators n = (c + e + s, -b, a + e + s) and q = k^(-1/2) / (s t):
+    # h = dL/dn = g_w q, and h_log = dL/d(log q) = sum of g_w w.
+    h_rr, h_ri, h_ii = g_wrr * q, g_wri * q, g_wii * q
+    h_log = h_rr * (c + e + s) - h_ri * b + h_ii * (a + e + s)
+    # log q = -log s - log t + const, t^2 = a + c + 2 e + 2 s
+    g_tt = -h_log / (2.0 * t * t)  # dL/d(t^2)
+    g_s = h_rr + h_ii - h_log / s + 2.0 * g_tt
+    g_inner = g_s / (2.0 * s)  # s^2 = clamp(a c - b^2) + e (a + c) + e^2
     g_det = torch.where(raw_det >= 0.0, g_inner, 0.0)
-    g_diag = g_t / (2.0 * t) + eps * g_inner
-    g_vrr = g_wii * inv_st + g_diag + g_det * vii
-    g_vii = g_wrr * inv_st + g_diag + g_det * vrr
-    g_vri = -g_wri * inv_st - 2.0 * g_det * vri
-    return (g_vrr, g_vri, g_vii), g_weight
+    g_a = h_ii + g_tt + g_det * c + g_inner * e
+    g_c = h_rr + g_tt + g_det * a + g_inner * e
+    g_b = -h_ri - 2.0 * g_det * b
+    return (g_a / k, g_b / k, g_c / k), g_weight
 
 
 def _covariance(centred: torch.Tensor, scratch: torch.Tensor | None = None) -> torch.Tensor:
@@ -246,7 +277,7 @@ class _BatchWhitening(torch.autograd.Function):
         off = torch.view_as_complex(scratch_parts.mul_(grad_parts)).sum((0, 2))
         g_sum = grad.sum((0, 2))
         g_cov, g_weight = _whitening_matrix_backward(
-            saved, ctx.eps, (diag.real, -off.real, off.imag, diag.imag)
+            saved, (diag.real, -off.real, off.imag, diag.imag)
         )
         grad_input = None
         if needs[0]:
@@ -311,6 +342,13 @@ def complex_batch_norm(
     given, are updated in place with the batch mean and the *unbiased* covariance. Otherwise
     the running statistics are used.
 
+    :math:`\epsilon` is added to the covariance itself, in the units of :math:`|z|^2`; the
+    inverse square root is then computed from :math:`(V + \epsilon I)` divided by its trace
+    (the same value, in exact arithmetic), so it stays finite for any input whose covariance
+    is finite, e.g. :math:`|z| \sim 10^{15}` in complex64. A batch without values (``N = 0``
+    or an empty spatial size) gives an empty output and leaves the running statistics
+    unchanged, as in :func:`torch.nn.functional.batch_norm`.
+
     Args:
         input: complex tensor, channels in dim 1.
         running_mean: complex ``(C,)`` running mean, or ``None``.
@@ -339,10 +377,12 @@ def complex_batch_norm(
 
     # Per channel the whole map is affine in (Re z, Im z): out = M (x - mean) + beta with the
     # 2x2 M = gamma W, applied to an (N, C, L) view of the input.
-    flat = input.reshape(input.shape[0], channels, -1)
+    flat = input.reshape(input.shape[0], channels, math.prod(input.shape[2:]))
     if training or running_mean is None:
         if training:
             _check_batch_size(input)
+        if flat.numel() == 0:
+            return _empty_batch(flat, weight, bias).reshape(input.shape)
         if _needs_traceable_ops():
             out, mean, cov = _batch_whitening(flat, weight, bias, eps)
         else:

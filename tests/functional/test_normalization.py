@@ -1,6 +1,8 @@
 """Complex normalisation against NumPy references (eigendecomposition whitening, loops) and,
 for the fused complex batch norm, a plain autograd reference."""
 
+import functools
+
 import numpy as np
 import pytest
 import torch
@@ -278,12 +280,18 @@ def test_bad_inputs_raise():
 
 
 def plain_batch_norm(
-    x, running_mean=None, running_cov=None, weight=None, bias=None, training=False, momentum=0.1
+    x,
+    running_mean=None,
+    running_cov=None,
+    weight=None,
+    bias=None,
+    training=False,
+    momentum=0.1,
+    eps=1e-5,
 ):
     """Straightforward autograd reference (the library's earlier formulation): the parts
     x.real, x.imag per channel, the closed-form (V + eps I)^{-1/2}, then gamma and beta, with
     the running statistics updated as documented."""
-    eps = 1e-5
     dims = [0, *range(2, x.dim())]
     shape = (1, -1) + (1,) * (x.dim() - 2)
     xr, xi = x.real, x.imag
@@ -508,6 +516,104 @@ def test_property_training_matches_reference(n, channels, spatial, offset, log_s
     for got, want in zip(grads, ref_grads, strict=True):
         scale = want.abs().max()
         torch.testing.assert_close(got / scale, want / scale, rtol=1e-6, atol=1e-6)
+
+
+# ------------------------------------------------ complex batch norm: far from unit scale
+
+# (dtype, k): inputs of order 2^k, about 1e15 in complex64 and 1e150 in complex128, where the
+# determinant of the covariance (order 2^(4k)) overflows. Powers of two scale exactly.
+HUGE = [(torch.complex64, 50), (torch.complex128, 500)]
+
+
+@pytest.mark.parametrize(("dtype", "k"), HUGE)
+@pytest.mark.parametrize("mode", list(MODES))
+def test_huge_inputs_match_exactly_scaled_reference(dtype, k, mode):
+    """Batch norm of 2^k x (running statistics scaled alike) with eps is batch norm of x with
+    eps / 4^k: outputs equal, input gradients 2^-k times, running statistics scaled."""
+    x, params, training, cotangent = batch_norm_case((3, 4), True, mode, torch.complex128)
+    powers = {"running_mean": 1, "running_cov": 2}  # of 2^k, in the units of each tensor
+
+    def big(name, t):
+        t = t * 2.0 ** (k * powers.get(name, 0))
+        return t.to(dtype if t.is_complex() else dtype.to_real())
+
+    def unit(name, t):  # the value the layer saw, scaled back exactly
+        return upcast(t) / 2.0 ** (k * powers.get(name, 0))
+
+    big_x, cotangent = (x * 2.0**k).to(dtype), cotangent.to(dtype)
+    big_params = {name: t if t is None else big(name, t) for name, t in params.items()}
+    unit_params = {name: t if t is None else unit(name, t) for name, t in big_params.items()}
+    out, grads, running = run_batch_norm(
+        CF.complex_batch_norm, big_x, big_params, training, cotangent
+    )
+    ref_fn = functools.partial(plain_batch_norm, eps=1e-5 / 4.0**k)
+    ref_out, ref_grads, ref_running = run_batch_norm(
+        ref_fn, upcast(big_x) / 2.0**k, unit_params, training, upcast(cotangent)
+    )
+    tol = {"rtol": 1e-4, "atol": 1e-4} if dtype == torch.complex64 else {}
+    assert torch.isfinite(torch.view_as_real(out)).all()
+    torch.testing.assert_close(upcast(out), ref_out, **tol)
+    grads = (upcast(grads[0]) * 2.0**k, *(upcast(g) for g in grads[1:]))
+    for got, want in zip(grads, ref_grads, strict=True):
+        scale = want.abs().max()
+        torch.testing.assert_close(got / scale, want / scale, **tol)
+    for name, got, want in zip(powers, running, ref_running, strict=True):
+        if want is not None:
+            torch.testing.assert_close(unit(name, got), want, **tol)
+
+
+@pytest.mark.parametrize("check", [torch.autograd.gradcheck, torch.autograd.gradgradcheck])
+@pytest.mark.parametrize("training", [True, False])
+def test_gradcheck_at_huge_scale_complex128(check, training):
+    """First and second derivatives where the input is of order 1e150 (input scaled inside,
+    so that the finite differences stay meaningful)."""
+    scale = 2.0**500
+    x = correlated(5, 2, 3, seed=41).requires_grad_()
+    weight, bias = random_affine(2, seed=42)
+    running_mean = torch.tensor([0.3 + 0.1j, -1j], dtype=torch.complex128) * scale
+    running_cov = torch.tensor([[1.5, 0.4, 0.7], [0.9, -0.2, 2.0]], dtype=torch.float64) * scale**2
+    assert check(
+        lambda x, w, b: CF.complex_batch_norm(
+            x * scale, running_mean.clone(), running_cov.clone(), w, b, training=training
+        ),
+        (x, weight.requires_grad_(), bias.requires_grad_()),
+    )
+
+
+# --------------------------------------------------------------------------- empty batches
+
+
+EMPTY = [(0, 3), (0, 3, 4), (0, 3, 2, 2), (0, 3, 1, 2, 2)]
+EMPTY_CASES = [
+    *((fn, shape, True) for fn in (CF.complex_batch_norm, CF.naive_batch_norm) for shape in EMPTY),
+    (CF.complex_batch_norm, (2, 3, 0), True),
+    *((CF.complex_batch_norm, shape, False) for shape in EMPTY),  # torch's eval path copes
+]
+
+
+@pytest.mark.parametrize(("fn", "shape", "training"), EMPTY_CASES)
+def test_empty_batch_gives_empty_output_and_zero_gradients(fn, shape, training):
+    """As torch.nn.functional.batch_norm: empty output, zero parameter gradients, running
+    statistics untouched, in training and in eval."""
+    naive = fn is CF.naive_batch_norm
+    x = torch.zeros(shape, dtype=torch.complex128, requires_grad=True)
+    state_shape = (2, 3) if naive else (3,)
+    running_mean = torch.randn(state_shape, dtype=torch.float64 if naive else torch.complex128)
+    running_stat = torch.rand(2, 3, dtype=torch.float64) + 1 if naive else None
+    if not naive:
+        running_stat = torch.tensor([[2.0, 0.5, 1.0]] * 3, dtype=torch.float64)
+    weight = torch.randn((2, 3) if naive else (3, 3), dtype=torch.float64, requires_grad=True)
+    bias = torch.randn(state_shape, dtype=weight.dtype if naive else torch.complex128)
+    bias.requires_grad_()
+    saved = running_mean.clone(), running_stat.clone()
+    out = fn(x, running_mean, running_stat, weight, bias, training=training)
+    ref = F.batch_norm(torch.zeros(shape), None, None, training=True)
+    assert out.shape == ref.shape == x.shape and out.dtype == x.dtype
+    grads = torch.autograd.grad(out, (x, weight, bias), torch.zeros_like(out))
+    assert grads[0].shape == x.shape
+    assert torch.equal(grads[1], torch.zeros_like(weight))
+    assert torch.equal(grads[2], torch.zeros_like(bias))
+    assert torch.equal(running_mean, saved[0]) and torch.equal(running_stat, saved[1])
 
 
 # --------------------------------------------------------------------------- naive batch norm
