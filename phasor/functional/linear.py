@@ -22,7 +22,8 @@ tensors. With ``W = A + iB`` and ``h = x + iy`` (seed 003, eq. 1)::
     Whichever of the three is fastest for this op, shapes, dtype and device, measured once
     and cached (:mod:`phasor._autotune`).
 
-The complex bias is added once, after the product, on every backend.
+The complex bias is added once, after the product, on every backend. An empty operand (a
+batch of size 0) always runs on ``"native"``: there is nothing to compute.
 
 A *real* input ``x`` (images, waveforms: the first layer of most networks) needs no backend
 choice: ``op(x, A + iB) = op(x, A) + i op(x, B)`` is one real ``op`` with the weight ``[A; B]``
@@ -213,7 +214,12 @@ def complex_bilinear(
             groups=groups,
             transposed=transposed,
         )
-    if name == "auto":
+    if input.numel() == 0 or weight.numel() == 0:
+        # Nothing to multiply (an empty batch, say). The split kernels would fail here:
+        # .contiguous() keeps the strides of an empty tensor, which view_as_complex rejects.
+        # The complex kernels give the empty (or zero) result, and gradients, of the right shape.
+        name = "native"
+    elif name == "auto":
         name = _autotune.choose(op, input, weight, run, KERNELS)
     out = run(name, input, weight)
     if bias is not None:

@@ -279,6 +279,28 @@ def test_conv2d_backends_agree_property(
         torch.testing.assert_close(getattr(CF, name)(x, w, b, **kw, backend=backend), expected)
 
 
+@pytest.mark.parametrize(("name", "x_shape", "w_shape", "kw"), CASES)
+def test_empty_batch_on_every_backend_and_real_input(name, x_shape, w_shape, kw):
+    """As torch's real op: an empty output of its shape, an empty input gradient and zero
+    parameter gradients, on every backend, for complex and real input."""
+    if len(x_shape) == len(w_shape) - 1:
+        x_shape = (1, *x_shape)
+    x_shape = (0, *x_shape[1:])
+    w = randn(*w_shape, seed=1)
+    expected = REAL_OPS[name](torch.zeros(x_shape, dtype=torch.float64), w.real, **kw).shape
+    for backend in BACKENDS:
+        for dtype in (torch.complex128, torch.float64):
+            x = torch.zeros(x_shape, dtype=dtype, requires_grad=True)
+            w = w.detach().requires_grad_()
+            b = randn(out_channels(name, w, kw.get("groups", 1)), seed=2).requires_grad_()
+            out = getattr(CF, name)(x, w, b, backend=backend, **kw)
+            assert out.shape == expected and out.dtype == torch.complex128
+            grads = torch.autograd.grad(out, (x, w, b), torch.ones_like(out))
+            assert grads[0].shape == x.shape, (backend, dtype)
+            assert torch.equal(grads[1], torch.zeros_like(w)), (backend, dtype)
+            assert torch.equal(grads[2], torch.zeros_like(b)), (backend, dtype)
+
+
 def test_default_backend_is_used(monkeypatch):
     module = importlib.import_module("phasor.functional.linear")
     calls = []

@@ -155,6 +155,22 @@ def test_gradcheck(backend, column_major):
     assert torch.autograd.gradcheck(lambda x, w, b: linear(x, w, b, backend=backend), (x, w, b))
 
 
+@pytest.mark.parametrize("shape", [(0, 4), (2, 0, 4)])
+def test_empty_batch_on_every_backend_and_real_input(shape):
+    """As torch: an empty output, an empty input gradient and zero parameter gradients."""
+    for backend in BACKENDS:
+        for dtype in (torch.complex128, torch.float64):
+            for w in (randn(3, 4, seed=1), randn(4, 3, seed=1).t()):  # row-, column-major
+                x = torch.zeros(shape, dtype=dtype, requires_grad=True)
+                w, b = w.requires_grad_(), randn(3, seed=2).requires_grad_()
+                out = linear(x, w, b, backend=backend)
+                assert out.shape == (*shape[:-1], 3) and out.dtype == torch.complex128
+                grads = torch.autograd.grad(out, (x, w, b), torch.ones_like(out))
+                assert grads[0].shape == x.shape, (backend, dtype)
+                assert torch.equal(grads[1], torch.zeros_like(w)), (backend, dtype)
+                assert torch.equal(grads[2], torch.zeros_like(b)), (backend, dtype)
+
+
 def test_default_backend_is_used(monkeypatch):
     calls = []
     original = linear_module._gauss

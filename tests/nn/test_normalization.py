@@ -179,6 +179,40 @@ def test_single_value_per_channel_raises_and_leaves_state(cls):
 
 
 @pytest.mark.parametrize(
+    ("cls", "torch_cls", "shape"),
+    [
+        (cnn.ComplexBatchNorm1d, torch.nn.BatchNorm1d, (0, 3)),
+        (cnn.ComplexBatchNorm1d, torch.nn.BatchNorm1d, (0, 3, 5)),
+        (cnn.ComplexBatchNorm2d, torch.nn.BatchNorm2d, (0, 3, 4, 4)),
+        (cnn.NaiveComplexBatchNorm2d, torch.nn.BatchNorm2d, (0, 3, 4, 4)),
+    ],
+)
+@pytest.mark.parametrize("momentum", [0.1, None])
+def test_empty_batch_behaves_like_torch_in_train_and_eval(cls, torch_cls, shape, momentum):
+    """Output empty, parameter gradients zero, running statistics unchanged, and the batch
+    counted in training exactly as torch.nn.BatchNorm counts it."""
+    bn, ref = cls(3, momentum=momentum), torch_cls(3, momentum=momentum)
+    bn(correlated(8, 3, *shape[2:]))  # non-trivial running statistics
+    ref(torch.randn(8, 3, *shape[2:]))
+    for training in (True, False):
+        bn.train(training)
+        ref.train(training)
+        state = {k: v.clone() for k, v in bn.state_dict().items()}
+        x = torch.zeros(shape, dtype=torch.complex64, requires_grad=True)
+        out = bn(x)
+        ref_out = ref(torch.zeros(shape, requires_grad=True))
+        assert out.shape == ref_out.shape == shape and out.dtype == torch.complex64
+        grads = torch.autograd.grad(out, (x, bn.weight, bn.bias), torch.zeros_like(out))
+        assert grads[0].shape == shape
+        assert torch.equal(grads[1], torch.zeros_like(bn.weight))
+        assert torch.equal(grads[2], torch.zeros_like(bn.bias))
+        for name, value in bn.state_dict().items():
+            if name != "num_batches_tracked":
+                assert torch.equal(value, state[name]), name
+        assert int(bn.num_batches_tracked) == int(ref.num_batches_tracked)
+
+
+@pytest.mark.parametrize(
     "cls",
     [
         cnn.ComplexBatchNorm1d,
