@@ -25,6 +25,7 @@ from phasor.functional.conv import (
     conv_transpose2d,
     conv_transpose3d,
 )
+from phasor.nn._real_state import KeepsRealState
 from phasor.nn.init import SCHEMES
 from phasor.nn.linear import _check_options, _factory_kwargs, _options_repr
 
@@ -50,7 +51,7 @@ def _ntuple(value: _Size, n: int, name: str) -> tuple[int, ...]:
     return value
 
 
-class _ConvNd(nn.Module):
+class _ConvNd(KeepsRealState):
     """Shared parameters, checks, initialisation and repr of the (transposed) convolutions."""
 
     _n: int

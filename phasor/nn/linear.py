@@ -8,6 +8,7 @@ from torch import nn
 from phasor._validation import COMPLEX_DTYPES
 from phasor.backend import resolve
 from phasor.functional.linear import linear
+from phasor.nn._real_state import KeepsRealState
 from phasor.nn.init import SCHEMES
 
 __all__ = ["Linear"]
@@ -35,7 +36,7 @@ def _options_repr(init: str, default_init: str, backend: str | None) -> str:
     return s + (f", backend={backend!r}" if backend is not None else "")
 
 
-class Linear(nn.Module):
+class Linear(KeepsRealState):
     r"""Complex affine layer :math:`y = x W^T + b` (no conjugation of ``W``).
 
     Args:

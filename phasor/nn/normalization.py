@@ -271,7 +271,7 @@ class NaiveComplexBatchNorm2d(_NaiveComplexBatchNorm):
     _shape = "(N, C, H, W)"
 
 
-class ComplexLayerNorm(nn.Module):
+class ComplexLayerNorm(KeepsRealState):
     r"""Complex layer normalisation over the trailing ``normalized_shape`` dimensions.
 
     .. math::
