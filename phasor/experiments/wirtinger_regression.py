@@ -1,35 +1,35 @@
-r"""Study ``wirtinger-regression``: one complex weight vs the split-real baseline (seed 001).
+"""Study ``wirtinger-regression``: one complex weight vs the split-real baseline (seed 001).
 
-**Linear task** (the seed's). Inputs :math:`x_k = (k/N)(1 + i)`, :math:`k = 0..N-1`, targets
-:math:`y = 5x + \epsilon`; the first 80% train, the last 20% validate (the seed's unshuffled
-split). Two models start at zero and take plain gradient steps with the same learning rate:
+**Linear task** (the seed's). Inputs ``x_k = (k/N)(1 + i)``, ``k = 0..N-1``, targets
+``y = 5x + noise``; the first 80% train, the last 20% validate (the seed's unshuffled split).
+Two models start at zero and take plain gradient steps with the same learning rate:
 
-- *complex*: :math:`\hat y = w x` with one complex weight, loss
-  :math:`L = \operatorname{mean}|y - w x|^2`, step
-  :math:`w \leftarrow w - \eta\, 2\,\partial L / \partial \bar w` (the Wirtinger gradient;
-  ``w.grad`` of PyTorch autograd is exactly :math:`2\,\partial L/\partial \bar w`, which is
-  gradient descent on :math:`(\Re w, \Im w)`).
-- *split*: two real weights fitted separately, :math:`\hat y_r = w_r x_r`,
-  :math:`\hat y_i = w_i x_i`, loss :math:`L_r + L_i` (the same quantity, mean squared modulus).
-- *split, 2x lr*: a control (see below).
+- *complex*: ``y_hat = w x`` with one complex weight, loss ``L = mean |y - w x|^2``, step
+  ``w <- w - lr * 2 dL/d conj(w)`` (the Wirtinger gradient; ``w.grad`` of PyTorch autograd
+  is exactly ``2 dL/d conj(w)``, which is gradient descent on ``(Re w, Im w)``).
+- *split*: two real weights fitted separately, ``Re y_hat = w_r Re x``,
+  ``Im y_hat = w_i Im x``, loss ``L_r + L_i`` (the same quantity, mean squared modulus).
+- *split-2lr*: the split model at twice the learning rate, a control (see the docs page).
 
 Every epoch reshuffles the training set; with the default full batch (one step per epoch, as
 in the seed) the order does not change the step, with ``--batch-size`` it does.
 
-An epoch count to converge is the first epoch after which the training MSE stays within
-``--tol`` (relative) of the model's own least-squares optimum, computed in closed form.
+Epochs to converge: the first epoch after which the training MSE stays within ``--tol``
+(relative) of the model's own least-squares optimum, computed in closed form.
 
 Noise: ``--noise gaussian`` (default) adds zero-mean complex Gaussian noise with standard
-deviation ``--noise-std`` per part, so the optimum is :math:`w = 5` up to noise;
-``--noise seed`` adds the seed's ``random.random()`` (uniform on [0, 1), mean 0.5) to each part,
-whose offset moves the no-bias optimum away from 5 (to about 5.94 with this split).
+deviation ``--noise-std`` per part, so the optimum is ``w = 5`` up to noise;
+``--noise seed`` adds the seed's ``random.random()`` (uniform on [0, 1), mean 0.5) to each
+part, whose offset moves the no-bias optimum away from 5 (to about 5.94 with this split).
 
-**Nonlinear task** (ours): :math:`f(z) = z^2` for :math:`z` uniform on
-:math:`[-1, 1]^2`, small noise, random 80/20 split, one hidden layer of ``--hidden`` units
-in three models of (about) equal real parameter count, trained full batch with Adam:
-a complex MLP (complex linear, ``--activation``, complex linear), the split model (two real
-MLPs, :math:`\Re z \to \Re f` and :math:`\Im z \to \Im f`) and a stacked real MLP
-(:math:`(\Re z, \Im z) \to (\Re f, \Im f)`).
+**Nonlinear task** (ours): ``f(z) = z^2`` for ``z`` uniform on ``[-1, 1]^2``, small noise,
+random 80/20 split, one hidden layer of ``--hidden`` units in three models of (about) equal
+real parameter count, trained full batch with Adam: a complex MLP (complex linear,
+``--activation``, complex linear), the split model (two real MLPs, ``Re z -> Re f`` and
+``Im z -> Im f``) and a stacked real MLP (``(Re z, Im z) -> (Re f, Im f)``).
+
+A run whose training MSE becomes non-finite or grows past 100 times its starting value stops
+with a ``TrainingError`` that names the model, the epoch and the learning rate to lower.
 
 Writes ``linear.csv`` and ``nonlinear.csv`` (per-epoch train/validation MSE of every model) and
 ``wirtinger.png`` (both tasks' loss curves).
@@ -49,12 +49,20 @@ from tqdm import tqdm
 
 import phasor.nn as cnn
 from phasor.experiments import register
+from phasor.experiments._flags import (
+    integer,
+    nonnegative_float,
+    nonnegative_int,
+    positive_float,
+    positive_int,
+)
 from phasor.io import write_csv
 from phasor.models.cnn import count_parameters
 from phasor.plotting import new_figure, save_figure
 from phasor.train import TrainingError
 
 __all__ = [
+    "check_progress",
     "epochs_to_converge",
     "linear_data",
     "nonlinear_data",
@@ -110,9 +118,21 @@ def _batches(n: int, batch_size: int, generator: torch.Generator) -> list[torch.
     return list(order.split(batch_size if batch_size > 0 else n))
 
 
-def _check_finite(loss: torch.Tensor, model: str, epoch: int) -> None:
-    if not torch.isfinite(loss):
-        raise TrainingError(f"{model}: non-finite loss at epoch {epoch}; lower --lr")
+# A run whose training MSE grows past this multiple of its starting value has diverged: from
+# w = 0 (or a fresh network) a working descent never climbs that far.
+EXPLODE = 100.0
+
+
+def check_progress(loss: float, start: float, where: str, epoch: int, lr_hint: str) -> None:
+    """Stop a diverging run: raise :class:`~phasor.train.TrainingError` when ``loss`` is not
+    finite or exceeds ``EXPLODE`` times ``start`` (the loss before the first step)."""
+    if not math.isfinite(loss):
+        what = f"the train MSE is {loss}"
+    elif loss > EXPLODE * start:
+        what = f"the train MSE {loss:.3g} is over {EXPLODE:g}x its start ({start:.3g})"
+    else:
+        return
+    raise TrainingError(f"{where}: training diverged at epoch {epoch}: {what}; {lr_hint}")
 
 
 def _descend(
@@ -124,21 +144,33 @@ def _descend(
     batch_size: int,
     generator: torch.Generator,
     name: str,
+    progress: bool,
+    lr_hint: str,
 ) -> tuple[list[float], list[float]]:
     """Plain gradient descent ``w -= lr * w.grad`` on ``mse(w, "train", batch)``; after each
-    epoch's steps, record ``mse(w, split, None)`` over the whole train and validation sets."""
+    epoch's steps, record ``mse(w, split, None)`` over the whole train and validation sets.
+    A diverging run stops with :class:`~phasor.train.TrainingError` (see :func:`check_progress`)."""
+    where = f"linear task, {name} model"
+    with torch.no_grad():
+        start = float(mse(w, "train", None))
     train, val = [], []
-    for epoch in tqdm(range(1, epochs + 1), desc=name, leave=False):
+    for epoch in tqdm(range(1, epochs + 1), desc=name, leave=False, disable=not progress):
         for idx in _batches(n, batch_size, generator):
             loss = mse(w, "train", idx)
-            _check_finite(loss, name, epoch)
+            check_progress(float(loss.detach()), start, where, epoch, lr_hint)
             (grad,) = torch.autograd.grad(loss, w)
             with torch.no_grad():
                 w -= lr * grad
         with torch.no_grad():
             train.append(float(mse(w, "train", None)))
             val.append(float(mse(w, "val", None)))
+        check_progress(train[-1], start, where, epoch, lr_hint)
     return train, val
+
+
+def _lr_hint(lr: float, flag: str = "--lr", factor: float = 1.0) -> str:
+    scaled = f"; this model steps with {factor:g} x {flag}" if factor != 1 else ""
+    return f"lower {flag} (now {lr:g}{scaled})"
 
 
 def train_complex(
@@ -150,6 +182,9 @@ def train_complex(
     epochs: int,
     batch_size: int,
     generator: torch.Generator,
+    *,
+    progress: bool = False,
+    lr_hint: str | None = None,
 ) -> tuple[complex, list[float], list[float]]:
     """Gradient descent on one complex weight ``w`` (zero init) with ``w.grad``
     (= 2 dL/d conj(w)). Returns ``(w, train MSE per epoch, validation MSE per epoch)``;
@@ -163,7 +198,10 @@ def train_complex(
         return (ys - w * xs).abs().pow(2).mean()
 
     w = torch.zeros((), dtype=torch.complex128, requires_grad=True)
-    train, val = _descend(w, mse, len(x), lr, epochs, batch_size, generator, "complex")
+    hint = lr_hint or _lr_hint(lr)
+    train, val = _descend(
+        w, mse, len(x), lr, epochs, batch_size, generator, "complex", progress, hint
+    )
     return complex(w.detach()), train, val
 
 
@@ -176,6 +214,10 @@ def train_split(
     epochs: int,
     batch_size: int,
     generator: torch.Generator,
+    *,
+    progress: bool = False,
+    lr_hint: str | None = None,
+    name: str = "split",
 ) -> tuple[tuple[float, float], list[float], list[float]]:
     """The split-kernel baseline: ``w_r`` fits ``Re y`` from ``Re x``, ``w_i`` fits ``Im y``
     from ``Im x`` (zero init, same learning rate). Returns ``((w_r, w_i), train, val)`` with
@@ -193,7 +235,8 @@ def train_split(
         return (ys - w[:, None] * xs).pow(2).mean(dim=1).sum()
 
     w = torch.zeros(2, dtype=torch.float64, requires_grad=True)
-    train, val = _descend(w, mse, len(x), lr, epochs, batch_size, generator, "split")
+    hint = lr_hint or _lr_hint(lr)
+    train, val = _descend(w, mse, len(x), lr, epochs, batch_size, generator, name, progress, hint)
     return (float(w.detach()[0]), float(w.detach()[1])), train, val
 
 
@@ -265,48 +308,120 @@ def nonlinear_models(hidden: int, activation: str) -> dict[str, nn.Module]:
     }
 
 
-def _train_nonlinear(model, z, y, vz, vy, lr, epochs, name) -> tuple[list[float], list[float]]:
+def _train_nonlinear(
+    model: nn.Module,
+    z: torch.Tensor,
+    y: torch.Tensor,
+    vz: torch.Tensor,
+    vy: torch.Tensor,
+    lr: float,
+    epochs: int,
+    name: str,
+    progress: bool = False,
+) -> tuple[list[float], list[float]]:
+    """Full-batch Adam on ``mean |model(z) - y|^2``; train and validation MSE after each step.
+    A diverging run stops with :class:`~phasor.train.TrainingError`."""
     opt = torch.optim.Adam(model.parameters(), lr=lr)
+    where, hint = f"nonlinear task, {name} model", _lr_hint(lr, "--nonlinear-lr")
+    with torch.no_grad():
+        start = float((model(z) - y).abs().pow(2).mean())
     train, val = [], []
-    for epoch in tqdm(range(1, epochs + 1), desc=name, leave=False):
+    for epoch in tqdm(range(1, epochs + 1), desc=name, leave=False, disable=not progress):
         opt.zero_grad()
         loss = (model(z) - y).abs().pow(2).mean()
-        _check_finite(loss, name, epoch)
+        check_progress(float(loss.detach()), start, where, epoch, hint)
         loss.backward()
         opt.step()
         with torch.no_grad():
             train.append(float((model(z) - y).abs().pow(2).mean()))
             val.append(float((model(vz) - vy).abs().pow(2).mean()))
+        check_progress(train[-1], start, where, epoch, hint)
     return train, val
 
 
 # ---------------------------------------------------------------------- the study
 
+UNITS = {
+    "final_train_mse": "mean |y - prediction|^2 over the training set (y is unitless)",
+    "final_val_mse": "mean |y - prediction|^2 over the validation set",
+    "least_squares_train_mse": "mean |y - prediction|^2 over the training set",
+    "nonlinear_noise_floor_mse": "mean |noise|^2, the lowest expected MSE",
+    "epochs_to_converge": "epochs (one full-batch step each by default)",
+    "real_parameters": "count of real numbers (a complex weight counts 2)",
+}
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--samples", type=int, default=1000)
-    parser.add_argument("--lr", type=float, default=0.1, help="learning rate of both models")
-    parser.add_argument("--epochs", type=int, default=150, help="epochs of both models")
-    parser.add_argument("--batch-size", type=int, default=0, help="0: full batch (the seed's)")
-    parser.add_argument("--noise", choices=("gaussian", "seed"), default="gaussian")
+    parser.add_argument(
+        "--samples",
+        type=integer(5),
+        default=1000,
+        metavar="N",
+        help="samples of the linear task (the first 80%% train, the rest validate)",
+    )
+    parser.add_argument(
+        "--lr", type=positive_float, default=0.1, help="learning rate of the linear models"
+    )
+    parser.add_argument(
+        "--epochs", type=positive_int, default=150, help="epochs of the linear models"
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=nonnegative_int,
+        default=0,
+        metavar="B",
+        help="minibatch size of the linear task; 0 (the default): full batch, as in the seed",
+    )
+    parser.add_argument(
+        "--noise",
+        choices=("gaussian", "seed"),
+        default="gaussian",
+        help="noise of the linear task: zero-mean complex Gaussian, or the seed's U(0, 1) per "
+        "part (mean 0.5, which moves the optimum off w = 5)",
+    )
     parser.add_argument(
         "--noise-std",
-        type=float,
+        type=nonnegative_float,
         default=1 / math.sqrt(12),
-        help="per-part std of the Gaussian noise (default: that of U(0,1))",
+        metavar="S",
+        help="per-part std of the Gaussian noise (default: 0.2887, that of U(0, 1))",
     )
     parser.add_argument(
         "--tol",
-        type=float,
+        type=nonnegative_float,
         default=0.01,
-        help="convergence: train MSE within this relative tolerance of the optimum",
+        help="convergence: train MSE within this relative tolerance of the least-squares optimum",
     )
-    parser.add_argument("--nonlinear-samples", type=int, default=1000)
-    parser.add_argument("--nonlinear-epochs", type=int, default=1500)
-    parser.add_argument("--nonlinear-lr", type=float, default=0.01)
-    parser.add_argument("--nonlinear-noise-std", type=float, default=0.05)
     parser.add_argument(
-        "--hidden", type=int, default=16, help="hidden units of the nonlinear models"
+        "--nonlinear-samples",
+        type=integer(2),
+        default=1000,
+        metavar="N",
+        help="samples of the z^2 task (random 80/20 train/validation split)",
+    )
+    parser.add_argument(
+        "--nonlinear-epochs",
+        type=positive_int,
+        default=1500,
+        metavar="E",
+        help="full-batch Adam steps of the z^2 models",
+    )
+    parser.add_argument(
+        "--nonlinear-lr",
+        type=positive_float,
+        default=0.01,
+        metavar="LR",
+        help="Adam learning rate of the z^2 models",
+    )
+    parser.add_argument(
+        "--nonlinear-noise-std",
+        type=nonnegative_float,
+        default=0.05,
+        metavar="S",
+        help="per-part std of the Gaussian noise of the z^2 task",
+    )
+    parser.add_argument(
+        "--hidden", type=positive_int, default=16, help="hidden units of the z^2 models"
     )
     parser.add_argument(
         "--activation",
@@ -316,133 +431,177 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace) -> dict[str, Any]:
-    gen = torch.Generator().manual_seed(args.seed)
+def _linear_task(args: argparse.Namespace, gen: torch.Generator) -> tuple[dict, dict]:
     x, y = linear_data(args.samples, args.noise, args.noise_std, gen)
     cut = int(0.8 * args.samples)
     tx, ty, vx, vy = x[:cut], y[:cut], x[cut:], y[cut:]
-    optimum = _least_squares(tx, ty)
+    ls = _least_squares(tx, ty)
     common = (tx, ty, vx, vy)
-    w_c, tr_c, va_c = train_complex(*common, args.lr, args.epochs, args.batch_size, gen)
-    w_s, tr_s, va_s = train_split(*common, args.lr, args.epochs, args.batch_size, gen)
-    w_s2, tr_s2, va_s2 = train_split(*common, 2 * args.lr, args.epochs, args.batch_size, gen)
-    linear = {
-        "complex": {
-            "weight": [w_c.real, w_c.imag],
-            "train": tr_c,
-            "val": va_c,
-            "optimum": optimum["complex_mse"],
-            "parameters": 2,
-        },
-        "split": {
-            "weight": list(w_s),
-            "train": tr_s,
-            "val": va_s,
-            "optimum": optimum["split_mse"],
-            "parameters": 2,
-        },
-        "split-2lr": {
-            "weight": list(w_s2),
-            "train": tr_s2,
-            "val": va_s2,
-            "optimum": optimum["split_mse"],
-            "parameters": 2,
-        },
-    }
-    linear_results = {}
-    for name, r in linear.items():
-        linear_results[name] = {
-            "final_weight": r["weight"],
-            "epochs_to_converge": epochs_to_converge(r["train"], r["optimum"], args.tol),
-            "final_train_mse": r["train"][-1],
-            "final_val_mse": r["val"][-1],
-            "least_squares_train_mse": r["optimum"],
-            "real_parameters": r["parameters"],
-        }
-    linear_results["least_squares"] = {
-        "complex_w": [optimum["complex_w"].real, optimum["complex_w"].imag],
-        "split_w": list(optimum["split_w"]),
-    }
-    write_csv(
-        args.out / "linear.csv",
-        [
-            {"model": name, "epoch": e + 1, "train_mse": r["train"][e], "val_mse": r["val"][e]}
-            for name, r in linear.items()
-            for e in range(args.epochs)
-        ],
+    opts = {"progress": args.progress}
+    w_c, tr_c, va_c = train_complex(*common, args.lr, args.epochs, args.batch_size, gen, **opts)
+    w_s, tr_s, va_s = train_split(*common, args.lr, args.epochs, args.batch_size, gen, **opts)
+    w_s2, tr_s2, va_s2 = train_split(
+        *common,
+        2 * args.lr,
+        args.epochs,
+        args.batch_size,
+        gen,
+        lr_hint=_lr_hint(args.lr, factor=2),
+        name="split-2lr",
+        **opts,
     )
+    curves = {"complex": (tr_c, va_c), "split": (tr_s, va_s), "split-2lr": (tr_s2, va_s2)}
+    optimum = {"complex": ls["complex_mse"], "split": ls["split_mse"], "split-2lr": ls["split_mse"]}
+    results: dict[str, dict[str, Any]] = {
+        # [Re w, Im w] of the one complex weight; [w_r, w_i] of the two real weights
+        "complex": {
+            "final_w_re_im": [w_c.real, w_c.imag],
+            "least_squares_w_re_im": [ls["complex_w"].real, ls["complex_w"].imag],
+        },
+        "split": {"final_w_r_w_i": list(w_s), "least_squares_w_r_w_i": list(ls["split_w"])},
+        "split-2lr": {"final_w_r_w_i": list(w_s2), "least_squares_w_r_w_i": list(ls["split_w"])},
+    }
+    for name, (train, val) in curves.items():
+        results[name].update(
+            {
+                "epochs_to_converge": epochs_to_converge(train, optimum[name], args.tol),
+                "final_train_mse": train[-1],
+                "final_val_mse": val[-1],
+                "least_squares_train_mse": optimum[name],
+                "real_parameters": 2,
+            }
+        )
+    return results, curves
 
+
+def _nonlinear_task(args: argparse.Namespace, gen: torch.Generator) -> tuple[dict, dict]:
     torch.manual_seed(args.seed)
     z, f = nonlinear_data(args.nonlinear_samples, args.nonlinear_noise_std, gen)
     perm = torch.randperm(len(z), generator=gen)
     cut = int(0.8 * len(z))
     tz, tf, vz, vf = z[perm[:cut]], f[perm[:cut]], z[perm[cut:]], f[perm[cut:]]
-    curves, nonlinear_results = {}, {}
+    curves, results = {}, {}
     for name, model in nonlinear_models(args.hidden, args.activation).items():
         train, val = _train_nonlinear(
-            model, tz, tf, vz, vf, args.nonlinear_lr, args.nonlinear_epochs, name
+            model, tz, tf, vz, vf, args.nonlinear_lr, args.nonlinear_epochs, name, args.progress
         )
         curves[name] = (train, val)
-        nonlinear_results[name] = {
+        results[name] = {
             "real_parameters": count_parameters(model),
             "final_train_mse": train[-1],
             "final_val_mse": val[-1],
         }
-    nonlinear_results["noise_floor_mse"] = 2 * args.nonlinear_noise_std**2
-    write_csv(
-        args.out / "nonlinear.csv",
-        [
-            {"model": name, "epoch": e + 1, "train_mse": tr[e], "val_mse": va[e]}
-            for name, (tr, va) in curves.items()
-            for e in range(len(tr))
-        ],
-    )
+    return results, curves
 
-    fig, axes = new_figure(1, 2, size=(12, 4.5))
-    ax = axes[0, 0]
-    styles = (("C0", 4.0, 0.4), ("C1", 1.5, 1.0), ("C2", 1.5, 1.0))  # complex drawn wide:
-    for (name, r), (color, lw, alpha) in zip(linear.items(), styles, strict=True):  # split-2lr
-        epochs = np.arange(1, args.epochs + 1)  # lies exactly on it
-        ax.plot(epochs, r["train"], color=color, lw=lw, alpha=alpha, label=f"{name} train")
-        ax.plot(
-            epochs, r["val"], color=color, lw=lw, alpha=alpha, ls="--", label=f"{name} validation"
-        )
-    ax.set(
-        yscale="log",
-        xlabel="epoch",
-        ylabel="MSE (mean |error|^2)",
-        title=f"f(z) = 5z + noise, lr {args.lr}",
+
+def _curve_rows(curves: dict[str, tuple[list[float], list[float]]]) -> list[dict[str, Any]]:
+    return [
+        {"model": name, "epoch": e + 1, "train_mse": tr[e], "val_mse": va[e]}
+        for name, (tr, va) in curves.items()
+        for e in range(len(tr))
+    ]
+
+
+def _plot(args, linear_curves, nonlinear_curves, optimum: float, noise_floor: float) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    fig, axes = new_figure(1, 2, size=(13, 5))
+    n_train = int(0.8 * args.samples)
+    # the complex model is drawn wide and pale: split-2lr lies exactly on it
+    styles = {
+        "complex": {"color": "C0", "lw": 5.0, "alpha": 0.35, "ms": 11},
+        "split": {"color": "C1", "lw": 1.6},
+        "split-2lr": {"color": "C2", "lw": 1.6},
+    }
+    labels = {"split-2lr": "split, 2x lr (lies on complex)"}
+    panels = (
+        (
+            axes[0, 0],
+            linear_curves,
+            styles,
+            f"linear task f(z) = 5z + noise: {n_train} train / {args.samples - n_train} "
+            f"validation samples\nplain gradient descent from w = 0, lr {args.lr:g}",
+            args.epochs,
+            (optimum, "least-squares train MSE"),
+        ),
+        (
+            axes[0, 1],
+            nonlinear_curves,
+            {"complex": {"color": "C0"}, "split": {"color": "C1"}, "stacked-real": {"color": "C3"}},
+            f"nonlinear task f(z) = z^2 + noise: {args.nonlinear_samples} samples (80/20)\n"
+            f"{args.hidden} hidden units, full-batch Adam, lr {args.nonlinear_lr:g}",
+            args.nonlinear_epochs,
+            (noise_floor, "noise floor 2 std^2"),
+        ),
     )
-    ax.legend(fontsize=8)
-    ax = axes[0, 1]
-    for (name, (tr, va)), color in zip(curves.items(), ("C0", "C1", "C3"), strict=True):
-        epochs = np.arange(1, len(tr) + 1)
-        ax.plot(epochs, tr, color=color, label=f"{name} train")
-        ax.plot(epochs, va, color=color, ls="--", label=f"{name} validation")
-    ax.axhline(nonlinear_results["noise_floor_mse"], color="k", lw=0.8, ls=":", label="noise floor")
-    ax.set(
-        yscale="log",
-        xlabel="epoch",
-        ylabel="MSE (mean |error|^2)",
-        title=f"f(z) = z^2, {args.hidden} hidden units, Adam",
-    )
-    ax.legend(fontsize=8)
+    for ax, curves, style, title, epochs, (level, level_label) in panels:
+        few = epochs <= 30  # short runs: mark every epoch (a 1-epoch run is one point each)
+        for name, (train, val) in curves.items():
+            x = np.arange(1, len(train) + 1)
+            kw = {"ms": 6, **style[name]}
+            label = labels.get(name, name)
+            ax.plot(x, train, **kw, marker="o" if few else None, label=f"{label}, train")
+            ax.plot(
+                x, val, **kw, ls="--", marker="^" if few else None, label=f"{label}, validation"
+            )
+        ax.axhline(level, color="k", lw=0.8, ls=":", label=level_label)
+        ax.set_yscale("log")
+        ax.set_xlabel("epoch" + (" (one point per epoch)" if few else ""), fontsize=11)
+        ax.set_ylabel("MSE, mean |y - prediction|^2", fontsize=11)
+        ax.set_title(title, fontsize=11)
+        if epochs <= 10:
+            ax.set_xticks(range(1, epochs + 1))
+            ax.set_xlim(0.5, epochs + 0.5)
+        else:
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.legend(fontsize=9)
     save_figure(fig, args.out / "wirtinger.png")
 
-    for name, r in linear_results.items():
-        if name != "least_squares":
-            print(
-                f"linear {name:<10} w={r['final_weight']} epochs to converge="
-                f"{r['epochs_to_converge']} train={r['final_train_mse']:.4f} "
-                f"val={r['final_val_mse']:.4f}"
-            )
-    for name, r in nonlinear_results.items():
-        if name != "noise_floor_mse":
-            print(
-                f"nonlinear {name:<12} params={r['real_parameters']} "
-                f"train={r['final_train_mse']:.4f} val={r['final_val_mse']:.4f}"
-            )
-    return {"linear": linear_results, "nonlinear": nonlinear_results}
+
+def _headline(linear: dict, nonlinear: dict, noise_floor: float) -> None:
+    c, s, s2 = (linear[k] for k in ("complex", "split", "split-2lr"))
+    re, im = c["final_w_re_im"]
+    steps = ", ".join(
+        f"{name} {r['epochs_to_converge'] or 'not within --epochs'}"
+        for name, r in (("complex", c), ("split", s), ("split-2lr", s2))
+    )
+    print(f"linear task f(z) = 5z, epochs to converge: {steps}")
+    print(
+        "  (expect split about 2x complex and split-2lr = complex: the speed-up is the step size)"
+    )
+    print(
+        f"  final w: complex {re:.3f}{im:+.3f}i, split ({s['final_w_r_w_i'][0]:.3f}, "
+        f"{s['final_w_r_w_i'][1]:.3f}); validation MSE complex {c['final_val_mse']:.4f}, "
+        f"split {s['final_val_mse']:.4f}"
+    )
+    val = ", ".join(f"{name} {r['final_val_mse']:.4f}" for name, r in nonlinear.items())
+    print(
+        f"nonlinear task f(z) = z^2: validation MSE {val} (noise floor {noise_floor:.4f}; "
+        "expect split far above the others: it cannot represent Im z^2 = 2 Re z Im z)"
+    )
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    gen = torch.Generator().manual_seed(args.seed)
+    linear, linear_curves = _linear_task(args, gen)
+    nonlinear, nonlinear_curves = _nonlinear_task(args, gen)
+    write_csv(args.out / "linear.csv", _curve_rows(linear_curves))
+    write_csv(args.out / "nonlinear.csv", _curve_rows(nonlinear_curves))
+    noise_floor = 2 * args.nonlinear_noise_std**2
+    _plot(
+        args,
+        linear_curves,
+        nonlinear_curves,
+        linear["complex"]["least_squares_train_mse"],
+        noise_floor,
+    )
+    _headline(linear, nonlinear, noise_floor)
+    return {
+        "linear": linear,
+        "nonlinear": nonlinear,
+        "nonlinear_noise_floor_mse": noise_floor,
+        "units": UNITS,
+    }
 
 
 register(

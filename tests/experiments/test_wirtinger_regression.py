@@ -5,6 +5,7 @@ import math
 
 import pytest
 import torch
+from _results_doc import undocumented_keys
 
 from phasor.cli import main
 from phasor.experiments.wirtinger_regression import (
@@ -41,9 +42,9 @@ def test_both_models_recover_w_equal_5_within_noise(default_run):
     t = torch.arange(800, dtype=torch.float64) / 1000
     se_complex = sigma / math.sqrt(float((2 * t**2).sum()))  # std of the LS estimate, per part
     se_split = sigma / math.sqrt(float((t**2).sum()))
-    re, im = results["linear"]["complex"]["final_weight"]
+    re, im = results["linear"]["complex"]["final_w_re_im"]
     assert abs(re - 5) < 4 * se_complex and abs(im) < 4 * se_complex
-    for w in results["linear"]["split"]["final_weight"]:
+    for w in results["linear"]["split"]["final_w_r_w_i"]:
         assert abs(w - 5) < 4 * se_split + 0.02  # + what is left of the slower descent
 
 
@@ -97,7 +98,7 @@ def test_seed_noise_moves_the_optimum(tmp_path):
     assert main(argv) == 0
     results = json.loads((tmp_path / "results.json").read_text())
     # uniform [0, 1) noise has mean 0.5: without a bias the fit absorbs it into w
-    assert results["linear"]["least_squares"]["complex_w"][0] > 5.5
+    assert results["linear"]["complex"]["least_squares_w_re_im"][0] > 5.5
 
 
 def test_epochs_to_converge_definition():
@@ -118,4 +119,66 @@ def test_nonlinear_models_parameter_counts():
 def test_divergence_is_one_clear_line(tmp_path, capsys):
     argv = ["run", "wirtinger-regression", "--out", str(tmp_path), "--lr", "1e6", "--epochs", "80"]
     assert main(argv) == 2
-    assert "non-finite loss" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "linear task, complex model: training diverged at epoch 1" in err
+    assert err.count("\n") == 1
+
+
+def test_an_exploding_weight_stops_the_run(tmp_path, capsys):
+    # lr 5 is past the stable step 2 / (4 mean t^2) of the complex model: the MSE grows by
+    # about 11x per epoch (w reached -9e10 silently before); the run must stop, not finish.
+    out = tmp_path / "out"
+    argv = ["run", "wirtinger-regression", "--out", str(out), "--lr", "5", "--no-progress"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "complex model: training diverged at epoch 2" in err
+    assert "over 100x its start" in err and "lower --lr (now 5)" in err
+    assert not out.exists()  # nothing half-written is left behind
+
+
+def test_the_z_squared_models_stop_on_divergence_too(tmp_path, capsys):
+    argv = ["run", "wirtinger-regression", "--out", str(tmp_path / "o"), "--epochs", "2"]
+    argv += ["--nonlinear-lr", "1000", "--nonlinear-epochs", "5", "--no-progress"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "nonlinear task, complex model: training diverged" in err
+    assert "lower --nonlinear-lr (now 1000)" in err
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        ("--epochs", "0", "--epochs must be a positive integer, got 0"),
+        ("--lr", "-1", "--lr must be a positive number, got -1"),
+        ("--samples", "4", "--samples must be an integer >= 5, got 4"),
+        ("--batch-size", "-1", "--batch-size must be a non-negative integer, got -1"),
+        ("--nonlinear-samples", "1", "--nonlinear-samples must be an integer >= 2, got 1"),
+    ],
+)
+def test_bad_flags_stop_before_any_work(tmp_path, capsys, flag, value, message):
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as stop:
+        main(["run", "wirtinger-regression", "--out", str(out), flag, value])
+    assert stop.value.code == 2
+    assert f"phasor: error: {message}" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_results_keys_say_what_they_hold_and_are_documented(default_run):
+    _, results = default_run
+    lin = results["linear"]
+    assert set(lin) == {"complex", "split", "split-2lr"}  # models only
+    assert "final_w_r_w_i" not in lin["complex"] and "final_w_re_im" not in lin["split"]
+    assert lin["split"]["least_squares_w_r_w_i"] == lin["split-2lr"]["least_squares_w_r_w_i"]
+    assert set(results["units"]) >= {"final_train_mse", "epochs_to_converge"}
+    assert undocumented_keys(results, "wirtinger-regression.md", maps=("linear", "nonlinear")) == []
+
+
+def test_console_shows_the_headline_and_no_bars_without_progress(tmp_path, capsys):
+    argv = ["run", "wirtinger-regression", "--out", str(tmp_path), "--epochs", "3"]
+    argv += ["--nonlinear-epochs", "3", "--nonlinear-samples", "50", "--no-progress"]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""  # --no-progress: no tqdm bars
+    assert "epochs to converge: complex not within --epochs" in captured.out
+    assert "nonlinear task f(z) = z^2: validation MSE complex" in captured.out
