@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from phasor.audio.gtzan import GTZAN_GENRES, scan_gtzan
+from phasor.audio.gtzan import GTZAN_GENRES, gtzan_root, scan_gtzan
 from phasor.audio.synthetic import GENRES, PHASE_CLASSES, synthetic_genres, synthetic_phase_pairs
-from phasor.data import resolve_data_dir
+from phasor.data import DataError
 
 __all__ = ["AUDIO_DATASETS", "AudioSplits", "load_audio", "stratified_split"]
 
@@ -96,15 +96,24 @@ def load_audio(
     if dataset == "gtzan":
         rate = sample_rate or 22050
         genres = GTZAN_GENRES[: num_classes or len(GTZAN_GENRES)]
+        root, chosen_by = gtzan_root(data_dir)
         clips = scan_gtzan(
-            resolve_data_dir("gtzan", data_dir),
+            root,
             sample_rate=rate,
             duration=30.0 if duration is None else duration,
             genres=genres,
             max_per_class=clips_per_class or None,
+            chosen_by=chosen_by,
         )
         audio, labels, classes = clips.audio, clips.labels, clips.classes
         skipped = [f"{p}: {why}" for p, why in clips.skipped]
+        counts = np.bincount(labels, minlength=len(classes))
+        few = [f"{g} ({n})" for g, n in zip(classes, counts, strict=True) if n < 2]
+        if few:
+            raise DataError(
+                f"GTZAN folder {root}: every genre needs at least 2 readable clips to split into "
+                f"train and test; too few in {', '.join(few)}"
+            )
     else:
         rate = sample_rate or 8000
         n_samples = round((1.024 if duration is None else duration) * rate)

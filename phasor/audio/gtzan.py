@@ -1,7 +1,7 @@
 """The GTZAN music-genre layout: ``<root>/<genre>/<clip>.wav``, 10 genres, 22,050 Hz, 30 s.
 
 GTZAN cannot be downloaded by phasor; point ``--data-dir`` (or ``$PHASOR_DATA/gtzan/``) at an
-existing copy. WAV files are read with ``soundfile`` (libsndfile), stereo is averaged to
+existing copy (:func:`gtzan_root` says which of the two, or the default, chose the folder). WAV files are read with ``soundfile`` (libsndfile), stereo is averaged to
 mono, other sample rates are resampled with :func:`scipy.signal.resample_poly`, and every
 clip is cut (or zero-padded) to the same length. A file that cannot be read, or holds no
 samples, is never used silently: with ``on_error="skip"`` it is listed by name in
@@ -13,15 +13,17 @@ samples, is never used silently: with ``on_error="skip"`` it is listed by name i
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from phasor.data import DataError
+from phasor.data import DataError, resolve_data_dir
+from phasor.data.datasets import ENV_VAR
 
-__all__ = ["GTZAN_GENRES", "GTZANClips", "read_wav", "scan_gtzan"]
+__all__ = ["GTZAN_GENRES", "GTZANClips", "gtzan_root", "read_wav", "scan_gtzan"]
 
 GTZAN_GENRES = (
     "blues",
@@ -83,6 +85,37 @@ def read_wav(path: str | Path, sample_rate: int) -> np.ndarray:
     return mono
 
 
+def gtzan_root(data_dir: str | Path | None = None) -> tuple[Path, str]:
+    """The GTZAN folder and what chose it: ``data_dir`` (the ``--data-dir`` flag), else
+    ``$PHASOR_DATA/gtzan``, else the default ``~/.cache/phasor/gtzan``.
+
+    Returns ``(folder, chosen_by)``, ``chosen_by`` one of ``"--data-dir"``,
+    ``"$PHASOR_DATA"``, ``"default"`` (as :func:`scan_gtzan` takes it).
+    """
+    root = resolve_data_dir("gtzan", data_dir)
+    if data_dir is not None:
+        return root, "--data-dir"
+    return root, f"${ENV_VAR}" if os.environ.get(ENV_VAR) else "default"
+
+
+def _where_to_put(root: Path, chosen_by: str | None) -> str:
+    """What to do when ``root``, chosen by ``chosen_by``, holds no usable GTZAN copy."""
+    layout = "one sub-folder per genre (blues/, classical/, ...) of .wav files"
+    if chosen_by == "--data-dir":
+        return f"--data-dir chose it: it must name the GTZAN folder itself, with {layout}"
+    if chosen_by == f"${ENV_VAR}":
+        return (
+            f"${ENV_VAR} chose it: it is a data root with one folder per data set, so put "
+            f"GTZAN's genre folders in {root}, or pass --data-dir FOLDER with {layout}"
+        )
+    if chosen_by == "default":
+        return (
+            f"the default chose it (no --data-dir, ${ENV_VAR} unset): pass --data-dir FOLDER "
+            f"with {layout}, or set ${ENV_VAR} to a data root holding a gtzan/ folder"
+        )
+    return f"pass --data-dir FOLDER with {layout}, or set ${ENV_VAR} to a data root"
+
+
 def _fit_length(x: np.ndarray, n: int) -> np.ndarray:
     return x[:n] if x.shape[0] >= n else np.pad(x, (0, n - x.shape[0]))
 
@@ -94,24 +127,30 @@ def scan_gtzan(
     genres: tuple[str, ...] | None = None,
     max_per_class: int | None = None,
     on_error: str = "skip",
+    chosen_by: str | None = None,
 ) -> GTZANClips:
     """Read every ``<root>/<genre>/*.wav`` (sorted) for the given genres (default: all ten).
 
     Each clip is cut or zero-padded to ``round(duration * sample_rate)`` samples;
-    ``max_per_class`` keeps the first files of each genre (sorted by name).
+    ``max_per_class`` keeps the first files of each genre (sorted by name). ``chosen_by``
+    (from :func:`gtzan_root`) says in the error for a missing or incomplete folder which of
+    ``--data-dir``, ``$PHASOR_DATA`` or the default chose ``root``.
     """
     if on_error not in ("skip", "raise"):
         raise ValueError(f"on_error must be 'skip' or 'raise', got {on_error!r}")
     root = Path(root)
     if not root.is_dir():
         raise DataError(
-            f"GTZAN folder {root} not found; GTZAN cannot be downloaded by phasor: pass "
-            "--data-dir <folder with one sub-folder per genre> or set PHASOR_DATA"
+            f"GTZAN folder {root} not found; {_where_to_put(root, chosen_by)} "
+            "(GTZAN cannot be fetched by `phasor download`)"
         )
     genres = GTZAN_GENRES if genres is None else tuple(genres)
     missing = [g for g in genres if not (root / g).is_dir()]
     if missing:
-        raise DataError(f"GTZAN folder {root} lacks the genre folder(s): {', '.join(missing)}")
+        raise DataError(
+            f"GTZAN folder {root} lacks the genre folder(s) {', '.join(missing)}; "
+            + _where_to_put(root, chosen_by)
+        )
     n = round(duration * sample_rate)
     clips, labels, files, skipped = [], [], [], []
     for label, genre in enumerate(genres):

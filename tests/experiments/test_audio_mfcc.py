@@ -78,35 +78,96 @@ def test_all_pipelines_and_tasks_write_results(tmp_path):
         assert (out / name).exists()
 
 
-def test_bad_flags(tmp_path):
-    with pytest.raises(ValueError, match="pipelines"):
-        main(
-            [
-                "run",
-                "audio-mfcc",
-                "--out",
-                str(tmp_path),
-                "--clips-per-class",
-                "2",
-                "--pipelines",
-                "wavelets",
-            ]
-        )
-    assert (
-        main(
-            [
-                "run",
-                "audio-mfcc",
-                "--out",
-                str(tmp_path),
-                "--dataset",
-                "gtzan",
-                "--data-dir",
-                str(tmp_path / "missing"),
-            ]
-        )
-        == 2
-    )
+def _exit_code(argv):
+    try:
+        return main(argv)
+    except SystemExit as exc:  # the parser rejects a value itself
+        return exc.code
+
+
+@pytest.mark.parametrize(
+    ("flags", "flag"),
+    [
+        (["--pipelines", "wavelets"], "--pipelines"),
+        (["--pipelines", ","], "--pipelines"),
+        (["--tasks", "ternary"], "--tasks"),
+        (["--width", "0"], "--width"),
+        (["--lr", "-1"], "--lr"),
+        (["--epochs", "0"], "--epochs"),
+        (["--clips-per-class", "0"], "--clips-per-class"),  # all clips: gtzan only
+        (["--clips-per-class", "1"], "--clips-per-class"),  # cannot be split
+        (["--n-mfcc", "30"], "--n-mfcc"),  # more than --n-mels 26
+        (["--duration", "0.01"], "--duration"),  # 80 samples, shorter than --n-fft 256
+        (["--n-fft", "1"], "--n-fft"),
+    ],
+)
+def test_bad_flags_exit_2_naming_the_flag_before_any_work(tmp_path, capsys, flags, flag):
+    out = tmp_path / "out"
+    assert _exit_code(["run", "audio-mfcc", "--out", str(out), *flags]) == 2
+    assert f"phasor: error: {flag} " in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_missing_gtzan_is_a_data_error(tmp_path, capsys):
+    args = ["run", "audio-mfcc", "--out", str(tmp_path / "o"), "--dataset", "gtzan"]
+    assert main([*args, "--data-dir", str(tmp_path / "missing")]) == 2
+    assert "--data-dir chose it" in capsys.readouterr().err
+
+
+def _record_figures(monkeypatch):
+    """Replace save_figure in the audio studies by one that also notes what each figure shows."""
+    from phasor.experiments import _audio_common
+
+    seen = {}
+    original = _audio_common.save_figure
+
+    def save(fig, path):
+        panels = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+        seen[path.name] = {
+            "title": fig._suptitle.get_text() if fig._suptitle else "",
+            "legends": [ax.get_legend() is not None for ax in panels if ax.lines],
+            "colorbars": [im.colorbar is not None for ax in panels for im in ax.images],
+        }
+        return original(fig, path)
+
+    monkeypatch.setattr(_audio_common, "save_figure", save)
+    return seen
+
+
+def test_tiny_run_is_documented_readable_and_summarised(tmp_path, monkeypatch, capsys):
+    from _results_doc import undocumented_keys
+
+    figures = _record_figures(monkeypatch)
+    out = tmp_path / "tiny"
+    argv = ["run", "audio-mfcc", "--out", str(out), "--clips-per-class", "2", "--epochs", "1"]
+    assert main(argv) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert undocumented_keys(results, "audio.md", maps=("tasks", "tasks.*")) == []
+    assert set(results["units"]) >= {"test_accuracy", "parameters", "sample_rate"}
+    for task in results["tasks"].values():
+        for run in task.values():
+            assert 0 <= run["test_accuracy"] <= 1 and 0 <= run["train_accuracy"] <= 1
+    # figures: a title naming study, task and data; a legend in every panel with curves;
+    # a colour bar beside every confusion matrix
+    for name, task in (("multi", "10-class"), ("binary", "binary (drone vs pulse)")):
+        for kind in ("curves", "confusion"):
+            title = figures[f"{name}_{kind}.png"]["title"]
+            assert "audio-mfcc" in title and task in title and "synthetic" in title
+        assert figures[f"{name}_curves.png"]["legends"] == [True] * 4
+        assert figures[f"{name}_confusion.png"]["colorbars"] == [True] * 3
+    # console: the headline table, one row per pipeline, with chance
+    printed = capsys.readouterr().out
+    assert "test accuracy after epoch 1" in printed and "chance" in printed
+    table = printed[printed.index("test accuracy after epoch 1") :]
+    assert all(p in table for p in ("real-mfcc/real-net", "complex-mfcc/complex-net"))
+
+
+def test_a_diverging_run_stops_naming_run_and_lr(tmp_path, capsys):
+    argv = ["run", "audio-mfcc", "--out", str(tmp_path / "d"), "--clips-per-class", "2"]
+    argv += ["--epochs", "2", "--tasks", "binary", "--lr", "1e30"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "real-mfcc/real-net" in err and "diverged" in err and "--lr (now 1e+30)" in err
 
 
 def test_runs_on_a_gtzan_layout_and_reports_bad_files(tmp_path):
