@@ -86,3 +86,22 @@ def test_load_audio_gtzan_split_is_seeded_and_stratified(gtzan, monkeypatch):
     splits = [torch.cat([s.train_audio, s.test_audio]).sum(1).sort().values for s in (a, c)]
     torch.testing.assert_close(splits[0], splits[1])  # same clips, ...
     assert not torch.equal(a.test_audio, c.test_audio)  # ... another split
+
+
+def test_missing_folder_says_what_chose_it(tmp_path, monkeypatch):
+    monkeypatch.delenv("PHASOR_DATA", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    with pytest.raises(DataError, match="the default chose it"):
+        load_audio("gtzan")
+    monkeypatch.setenv("PHASOR_DATA", str(tmp_path / "root"))
+    with pytest.raises(DataError, match=r"\$PHASOR_DATA chose it.*root/gtzan"):
+        load_audio("gtzan")
+    with pytest.raises(DataError, match="--data-dir chose it"):
+        load_audio("gtzan", data_dir=tmp_path / "elsewhere")
+
+
+def test_a_genre_with_one_readable_clip_is_named(gtzan):
+    for i in range(1, 4):  # left in classical/: one good file and one that cannot be read
+        (gtzan / "classical" / f"classical.{i:05d}.wav").unlink()
+    with pytest.warns(UserWarning), pytest.raises(DataError, match=r"too few in classical \(1\)"):
+        load_audio("gtzan", data_dir=gtzan, num_classes=2, duration=0.25)

@@ -1,6 +1,7 @@
 import json
 import math
 
+import pytest
 import torch
 
 from phasor.audio import complex_mel_spectrum
@@ -92,3 +93,61 @@ def test_study_runs_and_learns_synthetic_genres(tmp_path):
     assert all(0 < v <= 1 for v in results["mean_edge_coherence"].values())
     for name in ("multi_curves.png", "multi_curves.csv", "multi_confusion.png"):
         assert (out / name).exists()
+
+
+def _exit_code(argv):
+    try:
+        return main(argv)
+    except SystemExit as exc:  # the parser rejects a value itself
+        return exc.code
+
+
+@pytest.mark.parametrize(
+    ("flags", "flag"),
+    [
+        (["--width", "0"], "--width"),  # was a ZeroDivisionError in the weight init
+        (["--max-frames", "0"], "--max-frames"),  # was reported as a diverged loss
+        (["--max-frames", "1"], "--max-frames"),  # one node: no edge
+        (["--radius", "0"], "--radius"),
+        (["--clips-per-class", "0"], "--clips-per-class"),  # was "n_per_class must be ..."
+        (["--duration", "0.04"], "--duration"),  # 320 samples: one STFT frame, no edge
+        (["--lr", "0"], "--lr"),
+        (["--batch-size", "0"], "--batch-size"),
+    ],
+)
+def test_bad_flags_exit_2_naming_the_flag_before_any_work(tmp_path, capsys, flags, flag):
+    out = tmp_path / "out"
+    assert _exit_code(["run", "audio-gnn", "--out", str(out), *flags]) == 2
+    err = capsys.readouterr().err
+    assert f"phasor: error: {flag} " in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_tiny_run_is_documented_readable_and_summarised(tmp_path, monkeypatch, capsys):
+    from _results_doc import undocumented_keys
+
+    from phasor.experiments import _audio_common
+
+    titles = {}
+    original = _audio_common.save_figure
+
+    def save(fig, path):
+        panels = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+        titles[path.name] = fig._suptitle.get_text() if fig._suptitle else ""
+        assert all(ax.get_legend() is not None for ax in panels if ax.lines)
+        assert all(im.colorbar is not None for ax in panels for im in ax.images)
+        return original(fig, path)
+
+    monkeypatch.setattr(_audio_common, "save_figure", save)
+    out = tmp_path / "tiny"
+    argv = ["run", "audio-gnn", "--out", str(out), "--clips-per-class", "2", "--epochs", "1"]
+    assert main([*argv, "--max-frames", "8", "--width", "4", "--tasks", "multi"]) == 0
+    results = json.loads((out / "results.json").read_text())
+    maps = ("tasks", "tasks.*", "mean_edge_coherence")
+    assert undocumented_keys(results, "audio.md", maps=maps) == []
+    assert "mean_edge_coherence" in results["units"]
+    assert titles["multi_curves.png"].startswith("audio-gnn: 10-class task on synthetic")
+    assert titles["multi_confusion.png"] == titles["multi_curves.png"].split("\n")[0]
+    printed = capsys.readouterr().out
+    table = printed[printed.index("test accuracy after epoch 1") :]
+    assert all(v in table for v in ("no-phase", "phase-coherence", "complex-phase", "chance"))
