@@ -15,10 +15,12 @@ Presets reproduce the study's protocol (``--preset seed-variants``: 10/20-channe
 net, 5 epochs); explicit flags override a preset. Inputs are normalised as in the study,
 ``(x - 0.5) / 1.0``.
 
-Writes ``metrics.csv`` (per epoch: train/test loss and accuracy of every run),
-``steps.csv`` (the loss of every training batch), ``summaries.txt`` (each model's layer
-table with parameter counts), ``losses.png`` (train loss, train loss on a log scale, test loss,
-test loss on a log scale) and ``accuracy.png``.
+Writes ``results.json`` (accuracies as fractions), ``metrics.csv`` (per epoch: train/test
+loss and accuracy of every run), ``steps.csv`` (the loss of every training batch),
+``summaries.txt`` (each model's layer table with parameter counts), ``losses.png`` (train
+loss, train loss on a log scale, test loss, test loss on a log scale) and ``accuracy.png``.
+Each run checkpoints every epoch in ``runs/NAME/``; ``--resume`` continues it (also with more
+``--epochs``; other settings are refused).
 """
 
 from __future__ import annotations
@@ -184,7 +186,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--compare",
         choices=("variants", "activations"),
         default=None,
-        help="compare input variants or activations (default: from the preset)",
+        help="compare input variants or activations; the preset's when not given",
     )
     parser.add_argument(
         "--dataset",
@@ -204,40 +206,41 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--train-size",
         type=positive_int,
         default=None,
-        help="train on a seeded random subset of N images (default: all)",
+        help="train on a seeded random subset of N images; all when not given",
     )
     parser.add_argument(
         "--test-size",
         type=positive_int,
         default=None,
-        help="test on a seeded random subset of N images (default: all)",
+        help="test on a seeded random subset of N images; all when not given",
     )
     parser.add_argument(
         "--net",
         choices=("auto", "mnist", "fashion"),
         default=None,
         help="10/20-channel 'mnist' or 32/64-channel 'fashion' net; auto picks "
-        "'fashion' for fashion-mnist (default: from the preset)",
+        "'fashion' for fashion-mnist; the preset's when not given",
     )
     parser.add_argument(
         "--variants",
         type=_name_list(VARIANTS),
         default=None,
         help=f"runs of --compare variants, a comma list of {', '.join(VARIANTS)} "
-        "(default: the preset's five)",
+        "(the preset's five when not given)",
     )
     parser.add_argument(
         "--activations",
         type=_name_list(ACTIVATIONS),
         default=None,
         help=f"runs of --compare activations, a comma list of {', '.join(ACTIVATIONS)} "
-        "(default: all)",
+        "(all when not given)",
     )
     parser.add_argument(
         "--activation",
         choices=ACTIVATIONS,
         default=None,
-        help="activation of the complex nets in --compare variants (default: crelu)",
+        help="activation of the complex nets in --compare variants; the preset's crelu when "
+        "not given",
     )
     parser.add_argument(
         "--transform-test",
@@ -245,25 +248,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="apply the variant's transform to the test batches too (--compare variants)",
     )
     parser.add_argument(
-        "--epochs", type=positive_int, default=None, help="epochs (default: from the preset)"
+        "--epochs", type=positive_int, default=None, help="epochs; the preset's when not given"
     )
     parser.add_argument(
         "--batch-size",
         type=positive_int,
         default=None,
-        help="images per SGD step (default: from the preset)",
+        help="images per SGD step; the preset's when not given",
     )
     parser.add_argument(
         "--lr",
         type=positive_float,
         default=None,
-        help="SGD learning rate (default: from the preset)",
+        help="SGD learning rate; the preset's when not given",
     )
     parser.add_argument(
         "--momentum",
         type=real(0.0, 1.0, open_max=True),
         default=None,
-        help="SGD momentum (default: from the preset)",
+        help="SGD momentum; the preset's when not given",
     )
 
 
