@@ -5,7 +5,14 @@ Every run writes into its own folder ``out_dir/runs/<run_id>/``:
 * ``config.json`` — the configuration, the seed and the run's index in the sweep;
 * ``result.json`` — the metrics ``run_fn`` returned, written atomically when it finishes
   (its presence marks the run as done, so an interrupted sweep skips it on the next call);
-* ``error.txt`` — the traceback, when the run failed (failed runs are retried next time).
+* ``error.txt`` — the traceback, when the run failed (failed runs are retried next time);
+* ``.lock`` — held (``flock``) by the process training the run, so two sweeps sharing
+  ``out_dir`` never train one run at the same time: the second one skips it with status
+  ``"locked"``. The kernel releases the lock when that process dies.
+
+Worker processes die with the sweep's process, even when it is killed with SIGKILL (on
+Linux through ``PR_SET_PDEATHSIG``, elsewhere through a thread that watches the parent's
+pid), so no orphan goes on training a run that a resumed sweep starts again.
 
 At the end :func:`summarize` writes ``runs.csv`` (one row per run), ``summary.csv`` and
 ``summary.json`` (per configuration: number of seeds, mean and sample standard deviation
@@ -20,6 +27,8 @@ from __future__ import annotations
 
 import argparse
 import csv
+import ctypes
+import fcntl
 import hashlib
 import io
 import itertools
@@ -28,7 +37,12 @@ import math
 import multiprocessing
 import os
 import re
+import signal
+import sys
+import threading
+import time
 import traceback
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -52,6 +66,8 @@ __all__ = [
     "summarize",
 ]
 
+LOCK_NAME = ".lock"
+
 RunFn = Callable[[dict[str, Any], int, Path], Mapping[str, Any]]
 
 
@@ -61,7 +77,9 @@ class SweepResult:
 
     Attributes:
         runs: one dict per run of this call (``run_id``, ``config``, ``seed``, ``status`` in
-            ``"done" | "skipped" | "failed"``, ``metrics`` or ``error``, ``dir``).
+            ``"done" | "skipped" | "failed" | "locked"``, ``metrics`` or ``error``,
+            ``dir``). ``"locked"``: another process was training the run, so this call
+            left it alone.
         summary: per-configuration aggregates over seeds, as written to ``summary.json``.
     """
 
@@ -71,6 +89,10 @@ class SweepResult:
     @property
     def failed(self) -> list[dict[str, Any]]:
         return [r for r in self.runs if r["status"] == "failed"]
+
+    @property
+    def locked(self) -> list[dict[str, Any]]:
+        return [r for r in self.runs if r["status"] == "locked"]
 
 
 def expand_grid(
@@ -164,12 +186,14 @@ def run_sweep(
         shard: ``(i, n)`` or ``"i/n"``: only runs whose index ``k`` has ``k % n == i``
             (one task of a job array).
         resume: skip runs that already have a ``result.json``; False reruns everything.
+            Either way a run that another process is training (its ``.lock`` is held) is
+            skipped with status ``"locked"`` and a warning.
         threads_per_worker: torch threads in each worker (default: cores // workers).
         progress: show a progress bar over runs.
 
     Returns a :class:`SweepResult`; the summary covers every finished run in ``out_dir``
-    (all shards so far). Raises :class:`TrainingError` after writing the summary if any run
-    failed.
+    (all shards so far; a locked run counts once its other process has finished it).
+    Raises :class:`TrainingError` after writing the summary if any run failed.
     """
     out = Path(out_dir)
     configs = expand_grid(grid)
@@ -204,12 +228,21 @@ def run_sweep(
     try:
         if workers <= 1:
             for job in todo:
-                result.runs.append(_finish(job, _execute(run_fn, job, None)))
+                result.runs.append(_finish(job, _execute(run_fn, job, resume, None)))
                 bar.update(1)
         else:
             ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-                futures = [(job, pool.submit(_execute, run_fn, job, threads)) for job in todo]
+            # The workers are started from this thread, which outlives them (the with block
+            # joins them): PR_SET_PDEATHSIG fires when the creating thread ends.
+            with ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=ctx,
+                initializer=_init_worker,
+                initargs=(os.getpid(),),
+            ) as pool:
+                futures = [
+                    (job, pool.submit(_execute, run_fn, job, resume, threads)) for job in todo
+                ]
                 for job, fut in futures:
                     try:
                         outcome = fut.result()
@@ -221,6 +254,13 @@ def run_sweep(
         bar.close()
     result.runs.sort(key=lambda r: r["index"])
     result.summary = summarize(out)
+    if result.locked:
+        names = ", ".join(r["run_id"] for r in result.locked[:5])
+        warnings.warn(
+            f"{len(result.locked)} run(s) skipped because another process is training them "
+            f"({names}); rerun the sweep after it finishes to include them",
+            stacklevel=2,
+        )
     if result.failed:
         lines = "; ".join(
             f"{r['run_id']}: {r['error'].splitlines()[-1]}" for r in result.failed[:5]
@@ -236,12 +276,66 @@ def _finish(job: dict[str, Any], outcome: dict[str, Any]) -> dict[str, Any]:
     return {**job, **outcome}
 
 
-def _execute(run_fn: RunFn, job: dict[str, Any], threads: int | None) -> dict[str, Any]:
-    """Run one job (in a worker process when ``threads`` is set) and record its outcome."""
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def _init_worker(parent_pid: int) -> None:
+    """Make this worker process die with the sweep's process ``parent_pid``."""
+    if not _die_with_parent_linux():
+        _watch_parent(parent_pid)
+    if os.getppid() != parent_pid:  # the parent died before the signal was armed
+        os._exit(1)
+
+
+def _die_with_parent_linux() -> bool:
+    """Ask the kernel for SIGKILL when the parent ends (Linux ``prctl``); False elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch_parent(parent_pid: int, interval: float = 0.5) -> None:
+    """Portable fallback: a daemon thread that ends this process once its parent has gone
+    (the process is then re-parented, so ``os.getppid()`` changes)."""
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(interval)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="sweep-parent-watch", daemon=True).start()
+
+
+def _execute(
+    run_fn: RunFn, job: dict[str, Any], resume: bool, threads: int | None
+) -> dict[str, Any]:
+    """Run one job (in a worker process when ``threads`` is set) and record its outcome,
+    holding the run folder's lock throughout."""
     if threads is not None:
         torch.set_num_threads(threads)
     run_dir = Path(job["dir"])
     run_dir.mkdir(parents=True, exist_ok=True)
+    with open(run_dir / LOCK_NAME, "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return {
+                "status": "locked",
+                "error": f"{run_dir} is being trained by another process (it holds "
+                f"{run_dir / LOCK_NAME}); skipped",
+            }
+        done = run_dir / "result.json"
+        if resume and done.is_file():  # finished by another sweep meanwhile
+            return {"status": "skipped", "metrics": json.loads(done.read_text())["metrics"]}
+        return _train(run_fn, job, run_dir)
+
+
+def _train(run_fn: RunFn, job: dict[str, Any], run_dir: Path) -> dict[str, Any]:
+    """Call ``run_fn`` in ``run_dir`` and write ``result.json`` or ``error.txt``."""
     (run_dir / "result.json").unlink(missing_ok=True)
     meta = {
         "index": job["index"],
