@@ -46,11 +46,12 @@ from tqdm import tqdm
 
 import phasor.nn as cnn
 from phasor.experiments import register
+from phasor.experiments._flags import FlagError, integer, positive_float, positive_int
 from phasor.io import write_csv
 from phasor.plotting import new_figure, save_figure
 from phasor.train import TrainingError
 
-__all__ = ["SMOOTHNESS", "ShallowComplexNet", "fit", "sample_domain", "target"]
+__all__ = ["SMOOTHNESS", "ShallowComplexNet", "check", "fit", "sample_domain", "target"]
 
 SMOOTHNESS = {"kink1": 1.0, "kink3": 3.0, "smooth": math.inf}
 """Smoothness :math:`k` of each target (in the sense of the theorem's :math:`C^k` classes)."""
@@ -99,55 +100,140 @@ class ShallowComplexNet(nn.Module):
         return self.out(self.activation(self.hidden(z))).squeeze(-1)
 
 
-def fit(model: nn.Module, z: torch.Tensor, y: torch.Tensor, steps: int, lr: float) -> list[float]:
+# A loss that grows past this multiple of its starting value has diverged (Adam from the
+# initialisation never climbs that far when it works).
+EXPLODE = 100.0
+
+
+def fit(
+    model: nn.Module,
+    z: torch.Tensor,
+    y: torch.Tensor,
+    steps: int,
+    lr: float,
+    where: str = "network",
+) -> list[float]:
     """Full-batch Adam on ``mean |model(z) - y|^2`` with cosine decay of the learning rate
-    from ``lr`` to ``lr / 100``; returns the training loss of every step."""
+    from ``lr`` to ``lr / 100``; returns the training loss of every step.
+
+    Raises:
+        TrainingError: the loss is not finite or exceeds ``EXPLODE`` times its first value;
+            the message starts with ``where`` and names the step and ``--lr``.
+    """
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps, eta_min=lr / 100)
-    losses = []
-    for step in range(steps):
+    losses: list[float] = []
+    for step in range(1, steps + 1):
         loss = (model(z) - y).abs().pow(2).mean()
-        if not torch.isfinite(loss):
-            raise TrainingError(f"non-finite loss at step {step}; lower --lr")
+        value = float(loss.detach())
+        if not math.isfinite(value):
+            what = f"the loss is {value}"
+        elif losses and value > EXPLODE * losses[0]:
+            what = f"the loss {value:.3g} is over {EXPLODE:g}x its start ({losses[0]:.3g})"
+        else:
+            what = ""
+        if what:
+            raise TrainingError(
+                f"{where}: training diverged at step {step}: {what}; lower --lr (now {lr:g})"
+            )
         opt.zero_grad()
         loss.backward()
         opt.step()
         sched.step()
-        losses.append(float(loss.detach()))
+        losses.append(value)
     return losses
 
 
+UNITS = {
+    "best_rel_l2": "relative L2 error ||f_hat - f|| / ||f|| on the test points (0 = exact)",
+    "best_sup": "largest |f_hat - f| on the test points, in units of f (|f| <= 1)",
+    "fitted_slope": "d log(error) / d log(m), dimensionless",
+    "theory_slope": "d log(error) / d log(m), dimensionless",
+    "neurons": "hidden units m",
+}
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dims", nargs="+", type=int, default=[1, 2], help="complex input dims n")
-    parser.add_argument("--targets", nargs="+", default=list(SMOOTHNESS), choices=list(SMOOTHNESS))
     parser.add_argument(
-        "--activations", nargs="+", default=["modrelu", "cardioid"], choices=["modrelu", "cardioid"]
+        "--dims",
+        nargs="+",
+        type=positive_int,
+        default=[1, 2],
+        metavar="N",
+        help="complex input dimensions n (one figure row each)",
     )
-    parser.add_argument("--neurons", nargs="+", type=int, default=[4, 8, 16, 32])
-    parser.add_argument("--seeds", type=int, default=1, help="runs per m (the best is kept)")
-    parser.add_argument("--steps", type=int, default=400)
-    parser.add_argument("--lr", type=float, default=0.03)
-    parser.add_argument("--train-points", type=int, default=1024)
-    parser.add_argument("--test-points", type=int, default=2048)
+    parser.add_argument(
+        "--targets",
+        nargs="+",
+        default=list(SMOOTHNESS),
+        choices=list(SMOOTHNESS),
+        help="target functions: kink1 (k = 1), kink3 (k = 3), smooth (k = infinity)",
+    )
+    parser.add_argument(
+        "--activations",
+        nargs="+",
+        default=["modrelu", "cardioid"],
+        choices=["modrelu", "cardioid"],
+        help="activations of the hidden layer (one line each)",
+    )
+    parser.add_argument(
+        "--neurons",
+        nargs="+",
+        type=positive_int,
+        default=[4, 8, 16, 32],
+        metavar="M",
+        help="hidden-layer sizes m to train (at least two different ones, to fit a slope)",
+    )
+    parser.add_argument(
+        "--seeds", type=positive_int, default=1, help="runs per m (the best is kept)"
+    )
+    parser.add_argument(
+        "--steps", type=positive_int, default=400, help="full-batch Adam steps of every network"
+    )
+    parser.add_argument(
+        "--lr",
+        type=positive_float,
+        default=0.03,
+        help="initial Adam learning rate (cosine decay to 1%% of it over --steps)",
+    )
+    parser.add_argument(
+        "--train-points",
+        type=integer(2),
+        default=1024,
+        metavar="N",
+        help="uniform training samples of the domain",
+    )
+    parser.add_argument(
+        "--test-points",
+        type=integer(2),
+        default=2048,
+        metavar="N",
+        help="fresh uniform samples the errors are measured on",
+    )
 
 
-def _check_args(args: argparse.Namespace) -> None:
-    if min(args.dims) < 1 or min(args.neurons) < 1:
-        raise ValueError("--dims and --neurons must be positive")
+def check(args: argparse.Namespace) -> None:
+    """Reject flag combinations before any work: a slope needs two different ``--neurons``."""
     if len(set(args.neurons)) < 2:
-        raise ValueError("--neurons needs at least two distinct values to fit a slope")
-    if args.seeds < 1 or args.steps < 1 or args.lr <= 0:
-        raise ValueError("--seeds and --steps must be >= 1 and --lr > 0")
-    if args.train_points < 2 or args.test_points < 2:
-        raise ValueError("--train-points and --test-points must be >= 2")
+        given = " ".join(map(str, args.neurons))
+        raise FlagError(
+            "--neurons", f"needs at least two different values to fit a slope, got {given}"
+        )
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    _check_args(args)
+    check(args)
     neurons = sorted(set(args.neurons))
+    dims, targets, activations = (
+        list(dict.fromkeys(v)) for v in (args.dims, args.targets, args.activations)
+    )
     rows: list[dict[str, Any]] = []
-    combos = [(n, t, a) for n in args.dims for t in args.targets for a in args.activations]
-    bar = tqdm(total=len(combos) * len(neurons) * args.seeds, desc="approximation")
+    combos = [(n, t, a) for n in dims for t in targets for a in activations]
+    bar = tqdm(
+        total=len(combos) * len(neurons) * args.seeds,
+        desc="approximation",
+        disable=not args.progress,
+    )
     for n, name, act in combos:
         gen = torch.Generator().manual_seed(args.seed * 7919 + n)
         z_train = sample_domain(args.train_points, n, gen).to(torch.complex64)
@@ -157,7 +243,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             for s in range(args.seeds):
                 torch.manual_seed(1000 * args.seed + s)
                 model = ShallowComplexNet(n, m, act)
-                losses = fit(model, z_train, y_train, args.steps, args.lr)
+                where = f"network n = {n}, {name}, {act}, m = {m}, seed {s}"
+                losses = fit(model, z_train, y_train, args.steps, args.lr, where)
                 with torch.no_grad():
                     err = model(z_test) - y_test
                 rows.append(
@@ -177,8 +264,23 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     bar.close()
     write_csv(args.out / "approximation.csv", rows)
     summary = _summarise(rows, neurons)
-    _plot(summary, args, neurons)
-    return {"neurons": neurons, "summary": summary}
+    _plot(summary, args, dims, targets, neurons)
+    _headline(summary, neurons)
+    return {"neurons": neurons, "summary": summary, "units": UNITS}
+
+
+def _headline(summary: list[dict], neurons: list[int]) -> None:
+    print(
+        f"fitted slope of the best relative L2 error against m = {neurons[0]}..{neurons[-1]};\n"
+        "  theory: the worst-case rate -k/(2n). Expect negative slopes, about as steep as theory\n"
+        "  for kink1 and hardly steeper for the smoother targets (the training budget limits them):"
+    )
+    for e in summary:
+        theory = "-" if e["theory_slope"] is None else f"{e['theory_slope']:+.2f}"
+        print(
+            f"  n = {e['n']} {e['target']:<6} {e['activation']:<8} slope {e['fitted_slope']:+.2f}"
+            f" (theory {theory}), error at m = {neurons[-1]}: {e['best_rel_l2'][-1]:.3f}"
+        )
 
 
 def _summarise(rows: list[dict], neurons: list[int]) -> list[dict]:
@@ -204,20 +306,66 @@ def _summarise(rows: list[dict], neurons: list[int]) -> list[dict]:
     return summary
 
 
-def _plot(summary: list[dict], args: argparse.Namespace, neurons: list[int]) -> None:
-    fig, axes = new_figure(len(args.dims), len(args.targets))
+def _readable_log_axis(ax, which: str) -> None:
+    """Ticks a person reads on a log axis: over 1.5 decades, labelled powers of ten only;
+    narrower, a few plain numbers (0.2, 0.3, 0.5) and no minor labels to overlap."""
+    from matplotlib.ticker import (
+        FixedLocator,
+        FuncFormatter,
+        LogLocator,
+        MaxNLocator,
+        NullFormatter,
+    )
+
+    axis = ax.yaxis if which == "y" else ax.xaxis
+    lo, hi = ax.get_ylim() if which == "y" else ax.get_xlim()
+    axis.set_minor_formatter(NullFormatter())
+    if hi / lo > 30:
+        axis.set_major_locator(LogLocator(base=10))
+        return
+    decades = range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1)
+    for mantissas in ((1, 2, 5), (1, 2, 3, 5), (1, 1.5, 2, 3, 4, 5, 6, 8)):
+        ticks = [m * 10.0**d for d in decades for m in mantissas if lo <= m * 10.0**d <= hi]
+        if len(ticks) >= 3:
+            break
+    else:  # under a factor 2 or so: evenly spaced plain numbers
+        ticks = [t for t in MaxNLocator(4).tick_values(lo, hi) if lo <= t <= hi]
+    axis.set_major_locator(FixedLocator(ticks))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.3g}"))
+
+
+_FORMULAS = {
+    "kink1": r"$|r - \frac{1}{2}|\, e^{is}$",
+    "kink3": r"$|r - \frac{1}{2}|^3 e^{is}$",
+    "smooth": r"$e^{-r^2/2}\, e^{2is}$",
+}
+_STYLES = {"modrelu": {"marker": "o", "ls": "-"}, "cardioid": {"marker": "s", "ls": "-."}}
+
+
+def _plot(
+    summary: list[dict],
+    args: argparse.Namespace,
+    dims: list[int],
+    targets: list[str],
+    neurons: list[int],
+) -> None:
+    from matplotlib.ticker import NullFormatter
+
+    fig, axes = new_figure(
+        len(dims), len(targets), size=(4.8 * len(targets), 3.9 * len(dims) + 0.6)
+    )
     ms = np.array(neurons, dtype=float)
-    for row, n in enumerate(args.dims):
-        for col, name in enumerate(args.targets):
+    for row, n in enumerate(dims):
+        for col, name in enumerate(targets):
             ax = axes[row, col]
             entries = [e for e in summary if e["n"] == n and e["target"] == name]
             for e in entries:
                 ax.plot(
                     ms,
                     e["best_rel_l2"],
-                    marker="o",
-                    ms=3,
-                    label=f"{e['activation']} (slope {e['fitted_slope']:.2f})",
+                    ms=5,
+                    **_STYLES[e["activation"]],
+                    label=f"{e['activation']} (fitted slope {e['fitted_slope']:.2f})",
                 )
             k = SMOOTHNESS[name]
             if math.isfinite(k) and entries:
@@ -226,18 +374,25 @@ def _plot(summary: list[dict], args: argparse.Namespace, neurons: list[int]) -> 
                     ms,
                     start * (ms / ms[0]) ** (-k / (2 * n)),
                     "k--",
-                    label=f"theory $m^{{-{k:g}/{2 * n}}}$",
+                    label=f"theory rate $m^{{-{k:g}/{2 * n}}}$",
                 )
-            ax.set(
-                xscale="log",
-                yscale="log",
-                xlabel="neurons m",
-                ylabel="best relative L2 error",
-                title=f"n = {n}, {name} (k = {k:g})",
-            )
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.set_xlabel("neurons m", fontsize=10)
+            ax.set_ylabel("best relative L2 error", fontsize=10)
+            smooth = "k = inf" if not math.isfinite(k) else f"k = {k:g}"
+            ax.set_title(f"n = {n}: {name}, f = {_FORMULAS[name]} ({smooth})", fontsize=10)
             ax.set_xticks(ms, [str(m) for m in neurons])
-            ax.tick_params(axis="x", which="minor", labelbottom=False)
-            ax.legend(fontsize=7)
+            ax.xaxis.set_minor_formatter(NullFormatter())
+            _readable_log_axis(ax, "y")
+            ax.legend(fontsize=8)
+    seeds = "1 seed" if args.seeds == 1 else f"best of {args.seeds} seeds"
+    fig.suptitle(
+        "Approximation by one-hidden-layer complex networks on [-1, 1]^(2n): error on "
+        f"{args.test_points} test points vs neurons\n(Adam, {args.steps} steps, "
+        f"{args.train_points} training points, {seeds}; r = |z|, s = sum Im z_j)",
+        fontsize=11,
+    )
     save_figure(fig, args.out / "approximation.png")
 
 
@@ -247,4 +402,5 @@ register(
     add_arguments=add_arguments,
     run=run,
     description=__doc__.split("\n\n")[0] if __doc__ else "",
+    check=check,
 )

@@ -8,6 +8,7 @@ import math
 
 import pytest
 import torch
+from _results_doc import undocumented_keys
 
 from phasor.cli import main
 from phasor.experiments.approximation import ShallowComplexNet, fit, sample_domain, target
@@ -94,3 +95,55 @@ def test_cli_run_more_neurons_fit_better(tmp_path):
     assert entry["theory_slope"] == -0.5
     assert entry["best_rel_l2"][1] < 0.7 * entry["best_rel_l2"][0]
     assert entry["fitted_slope"] < 0
+
+
+TINY = (
+    *("--dims", "1", "--targets", "kink1", "--activations", "modrelu", "--neurons", "2", "4"),
+    *("--steps", "5", "--train-points", "32", "--test-points", "32", "--no-progress"),
+)
+
+
+def _tiny(out, *extra):
+    return ["run", "approximation", "--out", str(out), *TINY, *extra]
+
+
+def test_tiny_run_keys_are_documented_and_the_console_gives_the_slopes(tmp_path, capsys):
+    assert main(_tiny(tmp_path)) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""  # --no-progress: no bar
+    assert "fitted slope of the best relative L2 error against m = 2..4" in captured.out
+    assert "n = 1 kink1  modrelu  slope" in captured.out and "(theory -0.50)" in captured.out
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert set(results["units"]) >= {"best_rel_l2", "best_sup", "fitted_slope"}
+    assert undocumented_keys(results, "approximation.md") == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--neurons", "8", "8"], "--neurons needs at least two different values"),
+        (["--steps", "0"], "--steps must be a positive integer, got 0"),
+        (["--lr", "-1"], "--lr must be a positive number, got -1"),
+        (["--dims", "1", "0"], "--dims must be a positive integer, got 0"),
+        (["--neurons", "0", "4"], "--neurons must be a positive integer, got 0"),
+        (["--train-points", "1"], "--train-points must be an integer >= 2, got 1"),
+    ],
+)
+def test_bad_flags_stop_before_any_work(tmp_path, capsys, argv, message):
+    out = tmp_path / "out"
+    try:
+        rc = main(["run", "approximation", "--out", str(out), *argv])
+    except SystemExit as stop:  # rejected by the parser
+        rc = stop.code
+    assert rc == 2
+    assert f"phasor: error: {message}" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_a_diverging_network_stops_with_one_line(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(_tiny(out, "--lr", "50")) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("phasor: error: network n = 1, kink1, modrelu, m = 2, seed 0: ")
+    assert "training diverged at step" in err and "lower --lr (now 50)" in err
+    assert not out.exists()
