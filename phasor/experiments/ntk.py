@@ -57,6 +57,13 @@ from tqdm import tqdm
 
 import phasor.nn as cnn
 from phasor.experiments import register
+from phasor.experiments._flags import (
+    FlagError,
+    integer,
+    nonnegative_int,
+    positive_int,
+    real,
+)
 from phasor.io import write_csv
 from phasor.ntk import (
     empirical_ntk,
@@ -67,7 +74,14 @@ from phasor.ntk import (
 from phasor.plotting import new_figure, save_figure
 from phasor.train import TrainingError
 
-__all__ = ["ACTIVATIONS", "ComplexMLP", "RealCounterpart", "make_inputs", "ntk_movement"]
+__all__ = [
+    "ACTIVATIONS",
+    "ComplexMLP",
+    "RealCounterpart",
+    "check",
+    "make_inputs",
+    "ntk_movement",
+]
 
 ACTIVATIONS = ("crelu", "modrelu", "cardioid", "zrelu", "square")
 HOLOMORPHIC = ("square",)
@@ -174,22 +188,42 @@ def make_inputs(kind: str, num: int, features: int, generator: torch.Generator) 
     return x * math.sqrt(features) / torch.linalg.vector_norm(x, dim=1, keepdim=True)
 
 
+# A loss that grows past this multiple of its starting value has diverged: with the step
+# N / lambda_max(K_0) a working descent only lowers it.
+EXPLODE = 100.0
+
+
 def ntk_movement(
-    model: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int, where: str = "network"
 ) -> tuple[float, float, float]:
     r"""Train ``model`` for ``steps`` full-batch gradient steps on
     :math:`L = \frac{1}{2N}\sum_n |f(x_n) - y_n|^2` with learning rate
     :math:`N / \lambda_{\max}(K_0)`; return ``(movement, initial loss, final loss)`` with
-    movement :math:`\|K_T - K_0\|_F / \|K_0\|_F`."""
+    movement :math:`\|K_T - K_0\|_F / \|K_0\|_F`.
+
+    Raises:
+        TrainingError: the loss is not finite or exceeds ``EXPLODE`` times its start; the
+            message starts with ``where``.
+    """
     k0 = empirical_ntk(model, x)
     lr = x.shape[0] / float(torch.linalg.eigvalsh(ntk_matrix(k0).double()).max())
     opt = torch.optim.SGD(model.parameters(), lr=lr)
-    losses = []
+    losses: list[float] = []
     for step in range(steps + 1):
         loss = 0.5 * (model(x)[:, 0] - y).abs().pow(2).mean()
-        if not torch.isfinite(loss):
-            raise TrainingError(f"non-finite loss at step {step}")
-        losses.append(float(loss.detach()))
+        value = float(loss.detach())
+        if not math.isfinite(value) or (losses and value > EXPLODE * losses[0]):
+            what = (
+                f"the loss is {value}"
+                if not math.isfinite(value)
+                else f"the loss {value:.3g} is over {EXPLODE:g}x its start ({losses[0]:.3g})"
+            )
+            raise TrainingError(
+                f"{where}: training diverged at step {step}: {what}, with the step size "
+                f"N / lambda_max(K_0) = {lr:.3g} set by the kernel; use fewer --train-steps "
+                "or wider --widths"
+            )
+        losses.append(value)
         if step == steps:
             break
         opt.zero_grad()
@@ -200,46 +234,117 @@ def ntk_movement(
     return move, losses[0], losses[-1]
 
 
-def _loglog_slope(widths: list[int], values: list[float]) -> float:
+def _loglog_slope(widths: list[int], values: list[float]) -> float | None:
+    """Slope of log(values) against log(widths); ``None`` from a single point."""
+    if len(widths) < 2:
+        return None
     return float(np.polyfit(np.log(widths), np.log(values), 1)[0])
 
 
+UNITS = {
+    "d_real": "normalised Frobenius distance between unit-norm kernels, dimensionless, 0-2",
+    "d_limit": "normalised Frobenius distance between unit-norm kernels, dimensionless, 0-2",
+    "rotation": "fraction of the kernel's Frobenius norm, 0-1",
+    "conjugate": "fraction of the kernel's Frobenius norm, 0-1",
+    "scale": "ratio of Frobenius norms, dimensionless",
+    "movement": "relative Frobenius change of the kernel, dimensionless",
+    "d_real_slope": "d log(value) / d log(width), dimensionless",
+    "d_limit_slope": "d log(value) / d log(width), dimensionless",
+    "movement_slope": "d log(value) / d log(width), dimensionless",
+    "widths": "hidden units per layer (complex units for the complex network)",
+}
+
+# Conjugate-linear parts below this are float32 rounding (exactly 0 for holomorphic
+# activations): the figure draws them on this line instead of spending decades on noise.
+CONJUGATE_FLOOR = 1e-4
+_FLOOR_TEXT = "1e-4"
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--activations", nargs="+", default=list(ACTIVATIONS), choices=ACTIVATIONS)
-    parser.add_argument("--widths", nargs="+", type=int, default=[64, 128, 256, 512, 1024])
-    parser.add_argument("--depths", nargs="+", type=int, default=[1], help="hidden layers")
-    parser.add_argument("--seeds", type=int, default=3, help="network draws per configuration")
     parser.add_argument(
-        "--inputs", nargs="+", default=["complex", "real"], choices=["complex", "real"]
+        "--activations",
+        nargs="+",
+        default=list(ACTIVATIONS),
+        choices=ACTIVATIONS,
+        help="complex activations to compare (square is the holomorphic z^2)",
     )
-    parser.add_argument("--num-inputs", type=int, default=8)
-    parser.add_argument("--in-features", type=int, default=4, help="complex input dimension n")
-    parser.add_argument("--modrelu-bias", type=float, default=-0.5)
-    parser.add_argument("--train-steps", type=int, default=50, help="0 skips the movement test")
+    parser.add_argument(
+        "--widths",
+        nargs="+",
+        type=positive_int,
+        default=[64, 128, 256, 512, 1024],
+        metavar="M",
+        help="hidden widths m, complex units per layer (at least two different ones; the "
+        "seed-averaged kernel at the largest is the reference for d_limit)",
+    )
+    parser.add_argument(
+        "--depths",
+        nargs="+",
+        type=positive_int,
+        default=[1],
+        metavar="D",
+        help="numbers of hidden layers",
+    )
+    parser.add_argument(
+        "--seeds",
+        type=integer(2),
+        default=3,
+        help="network draws per configuration (the figures show their spread)",
+    )
+    parser.add_argument(
+        "--inputs",
+        nargs="+",
+        default=["complex", "real"],
+        choices=["complex", "real"],
+        help="input sets: circular complex Gaussian directions, or real ones (imaginary part 0)",
+    )
+    parser.add_argument(
+        "--num-inputs",
+        type=integer(2),
+        default=8,
+        metavar="N",
+        help="input points the kernels are evaluated at",
+    )
+    parser.add_argument(
+        "--in-features",
+        type=positive_int,
+        default=4,
+        metavar="n",
+        help="complex input dimension n",
+    )
+    parser.add_argument(
+        "--modrelu-bias", type=real(), default=-0.5, metavar="B", help="initial bias of modReLU"
+    )
+    parser.add_argument(
+        "--train-steps",
+        type=nonnegative_int,
+        default=50,
+        metavar="T",
+        help="gradient steps of the NTK movement test; 0 skips it",
+    )
 
 
-def _check_args(args: argparse.Namespace) -> None:
-    if min(args.widths) < 1 or min(args.depths) < 1:
-        raise ValueError("widths and depths must be positive")
-    if args.seeds < 2:
-        raise ValueError(f"--seeds must be at least 2 (spread across seeds), got {args.seeds}")
-    if args.num_inputs < 2 or args.in_features < 1:
-        raise ValueError("--num-inputs must be >= 2 and --in-features >= 1")
-    if args.train_steps < 0:
-        raise ValueError(f"--train-steps must be >= 0, got {args.train_steps}")
+def check(args: argparse.Namespace) -> None:
+    """Reject flag combinations before any work: a slope against width needs two widths."""
+    if len(set(args.widths)) < 2:
+        given = " ".join(map(str, args.widths))
+        raise FlagError("--widths", f"needs at least two different widths, got {given}")
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    _check_args(args)
+    check(args)
     widths = sorted(set(args.widths))
+    kinds, depths, acts = (
+        list(dict.fromkeys(v)) for v in (args.inputs, args.depths, args.activations)
+    )
     gen = torch.Generator().manual_seed(args.seed)
-    inputs = {k: make_inputs(k, args.num_inputs, args.in_features, gen) for k in args.inputs}
+    inputs = {k: make_inputs(k, args.num_inputs, args.in_features, gen) for k in kinds}
     targets = torch.randn(args.num_inputs, dtype=torch.complex64, generator=gen)
 
-    configs = [(i, d, a) for i in args.inputs for d in args.depths for a in args.activations]
+    configs = [(i, d, a) for i in kinds for d in depths for a in acts]
     rows: list[dict[str, Any]] = []
     moves: list[dict[str, Any]] = []
-    bar = tqdm(total=len(configs) * len(widths) * args.seeds, desc="ntk")
+    bar = tqdm(total=len(configs) * len(widths) * args.seeds, desc="ntk", disable=not args.progress)
     for kind, depth, act in configs:
         x = inputs[kind]
         kernels: dict[int, list[torch.Tensor]] = {}
@@ -268,8 +373,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                         "residual_real_net": res_real["total"],
                     }
                 )
-                if args.train_steps and depth == args.depths[0]:
-                    move, l0, lt = ntk_movement(net, x, targets, args.train_steps)
+                if args.train_steps and depth == depths[0]:
+                    where = f"{act} network, width {width}, seed {s}, {kind} inputs"
+                    move, l0, lt = ntk_movement(net, x, targets, args.train_steps, where)
                     moves.append(
                         {
                             "inputs": kind,
@@ -294,8 +400,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if moves:
         write_csv(args.out / "movement.csv", moves)
     summary = _summarise(rows, moves, widths)
-    _plot(rows, moves, args, widths)
-    return {"widths": widths, "summary": summary}
+    _plot(rows, moves, args, kinds, depths, acts, widths)
+    _headline(summary, widths)
+    return {
+        "widths": widths,
+        "d_limit_widths": widths[:-1],
+        "summary": summary,
+        "units": UNITS,
+    }
 
 
 def _select(rows: list[dict], **keys: Any) -> list[dict]:
@@ -317,6 +429,8 @@ def _summarise(rows: list[dict], moves: list[dict], widths: list[int]) -> list[d
     for kind, depth, act in dict.fromkeys((r["inputs"], r["depth"], r["activation"]) for r in rows):
         sel = _select(rows, inputs=kind, depth=depth, activation=act)
         d_med, d_lo, d_hi = _stats(sel, "d_real", widths)
+        # d_limit at the largest width compares a kernel with an average that includes it
+        d_lim = _stats(sel, "d_limit", widths[:-1])[0]
         entry = {
             "inputs": kind,
             "depth": depth,
@@ -329,11 +443,9 @@ def _summarise(rows: list[dict], moves: list[dict], widths: list[int]) -> list[d
             "rotation_median": _stats(sel, "rotation", widths)[0],
             "conjugate_median": _stats(sel, "conjugate", widths)[0],
             "scale_median": _stats(sel, "scale", widths)[0],
+            "d_limit_median": d_lim,
+            "d_limit_slope": _loglog_slope(widths[:-1], d_lim),
         }
-        if len(widths) > 2:
-            d_lim = _stats(sel, "d_limit", widths[:-1])[0]
-            entry["d_limit_median"] = d_lim
-            entry["d_limit_slope"] = _loglog_slope(widths[:-1], d_lim)
         mv = _select(moves, inputs=kind, depth=depth, activation=act)
         if mv:
             m_med = _stats(mv, "movement", widths)[0]
@@ -343,62 +455,179 @@ def _summarise(rows: list[dict], moves: list[dict], widths: list[int]) -> list[d
     return summary
 
 
-def _plot(rows: list[dict], moves: list[dict], args: argparse.Namespace, widths: list[int]) -> None:
-    panels = [(k, d) for k in args.inputs for d in args.depths]
-    fig, axes = new_figure(1, len(panels))
-    fig_p, axes_p = new_figure(2, len(panels))
+def _headline(summary: list[dict], widths: list[int]) -> None:
+    expect = {
+        "complex": "expect about 0: a plateau",
+        "real": "expect about -0.5: it reduces",
+    }
+    print(
+        f"slope of d_real (complex vs real-counterpart NTK) against width {widths[0]}..{widths[-1]}:"
+    )
+    for kind, depth in dict.fromkeys((e["inputs"], e["depth"]) for e in summary):
+        slopes = ", ".join(
+            f"{e['activation']} {e['d_real_slope']:+.2f}"
+            for e in summary
+            if (e["inputs"], e["depth"]) == (kind, depth)
+        )
+        print(f"  {kind} inputs, depth {depth} ({expect[kind]}): {slopes}")
+    moving = [e for e in summary if "movement_slope" in e]
+    if moving:
+        print("slope of the NTK movement during training against width (expect below 0: lazy):")
+        for kind in dict.fromkeys(e["inputs"] for e in moving):
+            slopes = ", ".join(
+                f"{e['activation']} {e['movement_slope']:+.2f}"
+                for e in moving
+                if e["inputs"] == kind
+            )
+            print(f"  {kind} inputs: {slopes}")
+
+
+def _readable_log_axis(ax, which: str) -> None:
+    """Ticks a person reads on a log axis: over 1.5 decades, labelled powers of ten only;
+    narrower, a few plain numbers (0.2, 0.3, 0.5) and no minor labels to overlap."""
+    from matplotlib.ticker import (
+        FixedLocator,
+        FuncFormatter,
+        LogLocator,
+        MaxNLocator,
+        NullFormatter,
+    )
+
+    axis = ax.yaxis if which == "y" else ax.xaxis
+    lo, hi = ax.get_ylim() if which == "y" else ax.get_xlim()
+    axis.set_minor_formatter(NullFormatter())
+    if hi / lo > 30:
+        axis.set_major_locator(LogLocator(base=10))
+        return
+    decades = range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1)
+    for mantissas in ((1, 2, 5), (1, 2, 3, 5), (1, 1.5, 2, 3, 4, 5, 6, 8)):
+        ticks = [m * 10.0**d for d in decades for m in mantissas if lo <= m * 10.0**d <= hi]
+        if len(ticks) >= 3:
+            break
+    else:  # under a factor 2 or so: evenly spaced plain numbers
+        ticks = [t for t in MaxNLocator(4).tick_values(lo, hi) if lo <= t <= hi]
+    axis.set_major_locator(FixedLocator(ticks))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.3g}"))
+
+
+def _width_axis(ax, widths: list[int]) -> None:
+    """Log x axis with one labelled tick per width (thinned to at most 8 labels)."""
+    from matplotlib.ticker import NullFormatter
+
+    ax.set_xscale("log")
+    step = math.ceil(len(widths) / 8)
+    shown = widths[::step] if widths[-1] in widths[::step] else [*widths[::step], widths[-1]]
+    ax.set_xticks(shown, [str(w) for w in shown])
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel("width m (complex units per hidden layer)", fontsize=10)
+
+
+_MARKERS = dict(zip(ACTIVATIONS, ("o", "s", "^", "D", "v"), strict=True))
+
+
+def _style(act: str) -> dict[str, Any]:
+    """The same colour, marker and line style for an activation in every figure and run."""
+    return {
+        "color": f"C{ACTIVATIONS.index(act)}",
+        "ls": "--" if act in HOLOMORPHIC else "-",
+        "marker": _MARKERS[act],
+        "ms": 5,
+    }
+
+
+def _plot_conjugate(ax, widths: list[int], curves: dict[str, list[float]]) -> str:
+    """Draw the conjugate-linear parts; return a note for the panel's title.
+
+    A log axis spans the curves that reach ``CONJUGATE_FLOOR``; curves entirely below it
+    (float32 rounding; exactly 0 for holomorphic activations) are named in the note instead
+    of drawn decades below the rest. If every curve is below it, a linear axis shows them."""
+    above = [a for a, v in curves.items() if max(v) >= CONJUGATE_FLOOR]
+    if not above:
+        for act, values in curves.items():
+            ax.plot(widths, values, **_style(act), label=act)
+        return f"all below {_FLOOR_TEXT}: float32 rounding (linear axis)"
+    ax.set_yscale("log")
+    for act in above:
+        ax.plot(widths, np.maximum(curves[act], CONJUGATE_FLOOR), **_style(act), label=act)
+    hidden = [a for a in curves if a not in above]
+    if not hidden:
+        return ""
+    return f"not drawn, below {_FLOOR_TEXT} (float32 rounding): {', '.join(hidden)}"
+
+
+def _outside_legend(ax) -> None:
+    ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
+
+
+def _plot(
+    rows: list[dict],
+    moves: list[dict],
+    args: argparse.Namespace,
+    kinds: list[str],
+    depths: list[int],
+    acts: list[str],
+    widths: list[int],
+) -> None:
+    panels = [(k, d) for k in kinds for d in depths]
+    setup = f"{args.num_inputs} inputs in C^{args.in_features}, median of {args.seeds} seeds"
+    fig, axes = new_figure(1, len(panels), size=(5.2 * len(panels), 4.4))
+    fig_p, axes_p = new_figure(2, len(panels), size=(5.2 * len(panels), 8.2))
     for col, (kind, depth) in enumerate(panels):
         ax, ax_rot, ax_conj = axes[0, col], axes_p[0, col], axes_p[1, col]
-        for act in args.activations:
+        conj_curves = {}
+        for act in acts:
             sel = _select(rows, inputs=kind, depth=depth, activation=act)
             med, lo, hi = _stats(sel, "d_real", widths)
-            style = "--" if act in HOLOMORPHIC else "-"
-            (line,) = ax.plot(widths, med, style, marker="o", ms=3, label=act)
-            ax.fill_between(widths, lo, hi, color=line.get_color(), alpha=0.2)
-            ax_rot.plot(
-                widths, _stats(sel, "rotation", widths)[0], style, marker="o", ms=3, label=act
-            )
-            ax_conj.plot(
-                widths, _stats(sel, "conjugate", widths)[0], style, marker="o", ms=3, label=act
-            )
+            (line,) = ax.plot(widths, med, **_style(act), label=act)
+            ax.fill_between(widths, lo, hi, color=line.get_color(), alpha=0.15)
+            ax_rot.plot(widths, _stats(sel, "rotation", widths)[0], **_style(act), label=act)
+            conj_curves[act] = _stats(sel, "conjugate", widths)[0]
+        note = _plot_conjugate(ax_conj, widths, conj_curves)
         ref = np.array(widths, dtype=float)
         ax.plot(ref, 0.5 * (ref / ref[0]) ** -0.5, ":", color="gray", label=r"$\propto m^{-1/2}$")
-        ax.set(
-            xscale="log",
-            yscale="log",
-            xlabel="width m",
-            ylabel="normalised distance complex vs real NTK",
-            title=f"{kind} inputs, depth {depth}",
+        ax.set_yscale("log")
+        ax.set_ylabel("distance of complex and real-counterpart NTK", fontsize=10)
+        ax.set_title(
+            f"complex vs real NTK, {kind} inputs, depth {depth}\n{setup} (band: min-max)",
+            fontsize=10,
         )
-        ax_rot.set(
-            xscale="log",
-            yscale="log",
-            xlabel="width m",
-            ylabel="rotation part",
-            title=f"{kind} inputs, depth {depth}",
+        ax_rot.set_yscale("log")
+        ax_rot.set_ylabel("rotation part of the complex NTK", fontsize=10)
+        ax_rot.set_title(f"rotation part, {kind} inputs, depth {depth}\n{setup}", fontsize=10)
+        ax_conj.set_ylabel("conjugate-linear part of the complex NTK", fontsize=10)
+        ax_conj.set_title(
+            f"conjugate-linear part, {kind} inputs, depth {depth}" + (f"\n{note}" if note else ""),
+            fontsize=10,
         )
-        ax_conj.set(xscale="log", yscale="log", xlabel="width m", ylabel="conjugate-linear part")
-        ax.legend(fontsize=7)
-        ax_rot.legend(fontsize=7)
+        for a in (ax, ax_rot, ax_conj):
+            _width_axis(a, widths)
+            if a.get_yscale() == "log":
+                _readable_log_axis(a, "y")
+        if col == len(panels) - 1:  # one legend per figure, outside the last panels
+            _outside_legend(ax)
+            _outside_legend(ax_rot)
     save_figure(fig, args.out / "ntk-distance.png")
     save_figure(fig_p, args.out / "ntk-parts.png")
     if moves:
-        fig_m, axes_m = new_figure(1, len(args.inputs))
-        for col, kind in enumerate(args.inputs):
+        fig_m, axes_m = new_figure(1, len(kinds), size=(5.2 * len(kinds), 4.4))
+        for col, kind in enumerate(kinds):
             ax = axes_m[0, col]
-            for act in args.activations:
+            for act in acts:
                 sel = _select(moves, inputs=kind, activation=act)
                 med, lo, hi = _stats(sel, "movement", widths)
-                (line,) = ax.plot(widths, med, marker="o", ms=3, label=act)
-                ax.fill_between(widths, lo, hi, color=line.get_color(), alpha=0.2)
-            ax.set(
-                xscale="log",
-                yscale="log",
-                xlabel="width m",
-                ylabel=r"$\|K_T - K_0\| / \|K_0\|$",
-                title=f"NTK movement, {args.train_steps} GD steps, {kind} inputs",
+                (line,) = ax.plot(widths, med, **_style(act), label=act)
+                ax.fill_between(widths, lo, hi, color=line.get_color(), alpha=0.15)
+            ax.set_yscale("log")
+            ax.set_ylabel(r"NTK movement $\|K_T - K_0\| / \|K_0\|$", fontsize=10)
+            ax.set_title(
+                f"NTK movement over {args.train_steps} gradient steps, {kind} inputs, depth "
+                f"{depths[0]}\n{setup} (band: min-max)",
+                fontsize=10,
             )
-            ax.legend(fontsize=7)
+            _width_axis(ax, widths)
+            _readable_log_axis(ax, "y")
+            if col == len(kinds) - 1:
+                _outside_legend(ax)
         save_figure(fig_m, args.out / "ntk-movement.png")
 
 
@@ -408,4 +637,5 @@ register(
     add_arguments=add_arguments,
     run=run,
     description=__doc__.split("\n\n")[0] if __doc__ else "",
+    check=check,
 )

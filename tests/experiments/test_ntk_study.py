@@ -8,9 +8,14 @@ import math
 
 import pytest
 import torch
+from _results_doc import undocumented_keys
+from torch import nn
 
 from phasor.cli import main
+from phasor.experiments import ntk as study
 from phasor.experiments.ntk import ComplexMLP, RealCounterpart, make_inputs, ntk_movement
+from phasor.plotting import new_figure
+from phasor.train import TrainingError
 
 
 def test_complex_mlp_matches_reference_computation():
@@ -120,3 +125,94 @@ def test_cli_run_shows_the_effects(tmp_path):
     # the NTK moves less during training at larger width
     m = summary["complex", "crelu"]["movement_median"]
     assert m[1] < m[0]
+
+
+TINY = ("--widths", "8", "16", "32", "--seeds", "2", "--activations", "crelu", "square")
+TINY += ("--num-inputs", "3", "--in-features", "2", "--train-steps", "2", "--no-progress")
+
+
+def test_tiny_run_keys_are_documented_and_the_console_gives_the_slopes(tmp_path, capsys):
+    assert main(["run", "ntk", "--out", str(tmp_path), *TINY]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""  # --no-progress: no bar
+    assert "slope of d_real (complex vs real-counterpart NTK) against width 8..32" in captured.out
+    assert "  real inputs, depth 1 (expect about -0.5: it reduces): crelu " in captured.out
+    results = json.loads((tmp_path / "results.json").read_text())
+    # d_limit is measured against the largest width, so it has one width less: named here
+    assert results["d_limit_widths"] == results["widths"][:-1] == [8, 16]
+    for entry in results["summary"]:
+        assert len(entry["d_limit_median"]) == 2 and len(entry["d_real_median"]) == 3
+    assert {"d_real", "rotation", "movement", "d_real_slope"} <= set(results["units"])
+    assert undocumented_keys(results, "ntk.md") == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--widths", "64"], "--widths needs at least two different widths, got 64"),
+        (["--widths", "0", "8"], "--widths must be a positive integer, got 0"),
+        (["--seeds", "1"], "--seeds must be an integer >= 2, got 1"),
+        (["--train-steps", "-1"], "--train-steps must be a non-negative integer, got -1"),
+        (["--modrelu-bias", "nan"], "--modrelu-bias must be a number, got 'nan'"),
+    ],
+)
+def test_bad_flags_stop_before_any_work(tmp_path, capsys, argv, message):
+    out = tmp_path / "out"
+    try:
+        rc = main(["run", "ntk", "--out", str(out), *argv])
+    except SystemExit as stop:  # rejected by the parser
+        rc = stop.code
+    assert rc == 2
+    assert f"phasor: error: {message}" in capsys.readouterr().err
+    assert not out.exists()
+
+
+class _Cubic(nn.Module):
+    """f(x) = w^3 x from w = 0.1: a tiny kernel, so the step N / lambda_max overshoots."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.tensor([0.1 + 0j]))
+
+    def forward(self, x):
+        return self.w**3 * x[:, :1]
+
+
+def test_a_diverging_movement_run_names_the_network():
+    x, y = torch.ones(4, 1, dtype=torch.complex64), torch.full((4,), 5 + 0j)
+    with pytest.raises(TrainingError, match=r"^cubic: training diverged at step 1: "):
+        ntk_movement(_Cubic(), x, y, steps=20, where="cubic")
+
+
+def _axes(request, rows=1, cols=1):
+    fig, axes = new_figure(rows, cols)
+
+    def close():
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+
+    request.addfinalizer(close)
+    return axes
+
+
+def test_conjugate_panel_spends_no_decades_on_rounding_noise(request):
+    axes = _axes(request, 1, 2)
+    curves = {"crelu": [0.06, 0.04, 0.02], "square": [2e-8, 3e-8, 2e-8]}
+    note = study._plot_conjugate(axes[0, 0], [64, 128, 256], curves)
+    assert "square" in note and "crelu" not in note
+    assert axes[0, 0].get_yscale() == "log" and axes[0, 0].get_ylim()[0] > 0.01
+    # all of them at the noise: a linear axis, said so in the note
+    note = study._plot_conjugate(axes[0, 1], [64, 128], {"square": [2e-8, 3e-8]})
+    assert "float32 rounding" in note and axes[0, 1].get_yscale() == "linear"
+
+
+def test_width_axis_labels_only_the_widths(request):
+    # widths spanning under a decade used to get overlapping minor tick labels (2x10^2, ...)
+    axes = _axes(request)
+    ax = axes[0, 0]
+    ax.plot([64, 128, 256], [0.3, 0.2, 0.1])
+    study._width_axis(ax, [64, 128, 256])
+    ax.figure.canvas.draw()
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["64", "128", "256"]
+    assert all(t.get_text() == "" for t in ax.get_xticklabels(minor=True))
