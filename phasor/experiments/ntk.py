@@ -483,8 +483,8 @@ def _headline(summary: list[dict], widths: list[int]) -> None:
 
 
 def _readable_log_axis(ax, which: str) -> None:
-    """Ticks a person reads on a log axis: over 1.5 decades, labelled powers of ten only;
-    narrower, a few plain numbers (0.2, 0.3, 0.5) and no minor labels to overlap."""
+    """Ticks a person reads on a log axis: over 2.5 decades, labelled powers of ten only;
+    narrower, a few plain numbers (0.02, 0.05, 0.1, ...) and no minor labels to overlap."""
     from matplotlib.ticker import (
         FixedLocator,
         FuncFormatter,
@@ -496,7 +496,7 @@ def _readable_log_axis(ax, which: str) -> None:
     axis = ax.yaxis if which == "y" else ax.xaxis
     lo, hi = ax.get_ylim() if which == "y" else ax.get_xlim()
     axis.set_minor_formatter(NullFormatter())
-    if hi / lo > 30:
+    if hi / lo > 300:
         axis.set_major_locator(LogLocator(base=10))
         return
     decades = range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1)
