@@ -13,6 +13,7 @@ from torch import nn
 
 import phasor
 import phasor.nn as cnn
+from phasor.models.cnn import ComplexSeedCNN
 from phasor.ntk import (
     complex_block_parts,
     empirical_ntk,
@@ -224,3 +225,14 @@ def test_layer_built_on_auto_backend():
         if isinstance(layer, cnn.Linear):
             layer.backend = "auto"
     torch.testing.assert_close(empirical_ntk(module, x), reference)
+
+
+def test_ntk_of_the_seed_cnn_matches_direct_jacobian():
+    """The README's CNN (max pooling by magnitude, batch norm in eval mode), small widths."""
+    torch.manual_seed(0)
+    model = ComplexSeedCNN((2, 2, 3), dtype=torch.complex128).eval()
+    images = torch.rand(2, 1, 28, 28, dtype=torch.float64)
+    kernel = empirical_ntk(model, images)
+    jac = _direct_jacobian(model, images)
+    assert kernel.shape == (2, 2, 10, 10)
+    torch.testing.assert_close(ntk_matrix(kernel), jac @ jac.T)
