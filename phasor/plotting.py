@@ -13,6 +13,7 @@ glance:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -24,6 +25,7 @@ __all__ = [
     "integer_epochs",
     "line_style",
     "new_figure",
+    "readable_log_axis",
     "save_figure",
     "text_color",
 ]
@@ -150,3 +152,31 @@ def integer_epochs(ax, epochs: Sequence[int]) -> None:
     else:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlim(lo - 0.5, hi + 0.5)
+
+
+def readable_log_axis(ax, which: str) -> None:
+    """Ticks a person reads on a log axis: over 2.5 decades, labelled powers of ten only;
+    narrower, a few plain numbers (0.02, 0.05, 0.1, ...) and no minor labels to overlap."""
+    from matplotlib.ticker import (
+        FixedLocator,
+        FuncFormatter,
+        LogLocator,
+        MaxNLocator,
+        NullFormatter,
+    )
+
+    axis = ax.yaxis if which == "y" else ax.xaxis
+    lo, hi = ax.get_ylim() if which == "y" else ax.get_xlim()
+    axis.set_minor_formatter(NullFormatter())
+    if hi / lo > 300:
+        axis.set_major_locator(LogLocator(base=10))
+        return
+    decades = range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1)
+    for mantissas in ((1, 2, 5), (1, 2, 3, 5), (1, 1.5, 2, 3, 4, 5, 6, 8)):
+        ticks = [m * 10.0**d for d in decades for m in mantissas if lo <= m * 10.0**d <= hi]
+        if len(ticks) >= 3:
+            break
+    else:  # under a factor 2 or so: evenly spaced plain numbers
+        ticks = [t for t in MaxNLocator(4).tick_values(lo, hi) if lo <= t <= hi]
+    axis.set_major_locator(FixedLocator(ticks))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.3g}"))

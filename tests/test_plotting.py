@@ -78,3 +78,21 @@ def test_integer_epochs_ticks_whole_epochs_only():
     ticks = [t for t in ax.get_xticks() if 0.5 <= t <= 40.5]
     assert all(float(t).is_integer() for t in ticks) and 3 <= len(ticks) <= 12
     plt.close(fig)
+
+
+def test_narrow_log_axes_get_plain_labels_and_no_minor_ones(request):
+    # errors spanning under a decade used to get crowded minor labels (6x10^-1, 4x10^-1, ...)
+    from phasor.plotting import new_figure, readable_log_axis
+
+    fig, axes = new_figure()
+    import matplotlib.pyplot as plt  # after new_figure chose the Agg backend
+
+    request.addfinalizer(lambda: plt.close(fig))
+    ax = axes[0, 0]
+    ax.plot([4, 32], [0.13, 0.36])
+    ax.set_yscale("log")
+    readable_log_axis(ax, "y")
+    fig.canvas.draw()
+    labels = [t.get_text() for t in ax.get_yticklabels() if t.get_visible() and t.get_text()]
+    assert labels == ["0.15", "0.2", "0.3"]
+    assert all(t.get_text() == "" for t in ax.get_yticklabels(minor=True))

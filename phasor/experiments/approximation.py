@@ -48,7 +48,7 @@ import phasor.nn as cnn
 from phasor.experiments import register
 from phasor.experiments._flags import FlagError, integer, positive_float, positive_int
 from phasor.io import write_csv
-from phasor.plotting import new_figure, save_figure
+from phasor.plotting import new_figure, readable_log_axis, save_figure
 from phasor.train import TrainingError
 
 __all__ = ["SMOOTHNESS", "ShallowComplexNet", "check", "fit", "sample_domain", "target"]
@@ -306,34 +306,6 @@ def _summarise(rows: list[dict], neurons: list[int]) -> list[dict]:
     return summary
 
 
-def _readable_log_axis(ax, which: str) -> None:
-    """Ticks a person reads on a log axis: over 2.5 decades, labelled powers of ten only;
-    narrower, a few plain numbers (0.02, 0.05, 0.1, ...) and no minor labels to overlap."""
-    from matplotlib.ticker import (
-        FixedLocator,
-        FuncFormatter,
-        LogLocator,
-        MaxNLocator,
-        NullFormatter,
-    )
-
-    axis = ax.yaxis if which == "y" else ax.xaxis
-    lo, hi = ax.get_ylim() if which == "y" else ax.get_xlim()
-    axis.set_minor_formatter(NullFormatter())
-    if hi / lo > 300:
-        axis.set_major_locator(LogLocator(base=10))
-        return
-    decades = range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1)
-    for mantissas in ((1, 2, 5), (1, 2, 3, 5), (1, 1.5, 2, 3, 4, 5, 6, 8)):
-        ticks = [m * 10.0**d for d in decades for m in mantissas if lo <= m * 10.0**d <= hi]
-        if len(ticks) >= 3:
-            break
-    else:  # under a factor 2 or so: evenly spaced plain numbers
-        ticks = [t for t in MaxNLocator(4).tick_values(lo, hi) if lo <= t <= hi]
-    axis.set_major_locator(FixedLocator(ticks))
-    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.3g}"))
-
-
 _FORMULAS = {
     "kink1": r"$|r - \frac{1}{2}|\, e^{is}$",
     "kink3": r"$|r - \frac{1}{2}|^3 e^{is}$",
@@ -384,7 +356,7 @@ def _plot(
             ax.set_title(f"n = {n}: {name}, f = {_FORMULAS[name]} ({smooth})", fontsize=10)
             ax.set_xticks(ms, [str(m) for m in neurons])
             ax.xaxis.set_minor_formatter(NullFormatter())
-            _readable_log_axis(ax, "y")
+            readable_log_axis(ax, "y")
             ax.legend(fontsize=8)
     seeds = "1 seed" if args.seeds == 1 else f"best of {args.seeds} seeds"
     fig.suptitle(

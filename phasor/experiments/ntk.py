@@ -71,7 +71,7 @@ from phasor.ntk import (
     ntk_matrix,
     real_form_residual,
 )
-from phasor.plotting import new_figure, save_figure
+from phasor.plotting import new_figure, readable_log_axis, save_figure
 from phasor.train import TrainingError
 
 __all__ = [
@@ -482,34 +482,6 @@ def _headline(summary: list[dict], widths: list[int]) -> None:
             print(f"  {kind} inputs: {slopes}")
 
 
-def _readable_log_axis(ax, which: str) -> None:
-    """Ticks a person reads on a log axis: over 2.5 decades, labelled powers of ten only;
-    narrower, a few plain numbers (0.02, 0.05, 0.1, ...) and no minor labels to overlap."""
-    from matplotlib.ticker import (
-        FixedLocator,
-        FuncFormatter,
-        LogLocator,
-        MaxNLocator,
-        NullFormatter,
-    )
-
-    axis = ax.yaxis if which == "y" else ax.xaxis
-    lo, hi = ax.get_ylim() if which == "y" else ax.get_xlim()
-    axis.set_minor_formatter(NullFormatter())
-    if hi / lo > 300:
-        axis.set_major_locator(LogLocator(base=10))
-        return
-    decades = range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1)
-    for mantissas in ((1, 2, 5), (1, 2, 3, 5), (1, 1.5, 2, 3, 4, 5, 6, 8)):
-        ticks = [m * 10.0**d for d in decades for m in mantissas if lo <= m * 10.0**d <= hi]
-        if len(ticks) >= 3:
-            break
-    else:  # under a factor 2 or so: evenly spaced plain numbers
-        ticks = [t for t in MaxNLocator(4).tick_values(lo, hi) if lo <= t <= hi]
-    axis.set_major_locator(FixedLocator(ticks))
-    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.3g}"))
-
-
 def _width_axis(ax, widths: list[int]) -> None:
     """Log x axis with one labelled tick per width (thinned to at most 8 labels)."""
     from matplotlib.ticker import NullFormatter
@@ -602,7 +574,7 @@ def _plot(
         for a in (ax, ax_rot, ax_conj):
             _width_axis(a, widths)
             if a.get_yscale() == "log":
-                _readable_log_axis(a, "y")
+                readable_log_axis(a, "y")
         if col == len(panels) - 1:  # one legend per figure, outside the last panels
             _outside_legend(ax)
             _outside_legend(ax_rot)
@@ -625,7 +597,7 @@ def _plot(
                 fontsize=10,
             )
             _width_axis(ax, widths)
-            _readable_log_axis(ax, "y")
+            readable_log_axis(ax, "y")
             if col == len(kinds) - 1:
                 _outside_legend(ax)
         save_figure(fig_m, args.out / "ntk-movement.png")

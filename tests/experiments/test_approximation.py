@@ -147,22 +147,3 @@ def test_a_diverging_network_stops_with_one_line(tmp_path, capsys):
     assert err.startswith("phasor: error: network n = 1, kink1, modrelu, m = 2, seed 0: ")
     assert "training diverged at step" in err and "lower --lr (now 50)" in err
     assert not out.exists()
-
-
-def test_narrow_log_axes_get_plain_labels_and_no_minor_ones(request):
-    # errors spanning under a decade used to get crowded minor labels (6x10^-1, 4x10^-1, ...)
-    from phasor.experiments.approximation import _readable_log_axis
-    from phasor.plotting import new_figure
-
-    fig, axes = new_figure()
-    import matplotlib.pyplot as plt  # after new_figure chose the Agg backend
-
-    request.addfinalizer(lambda: plt.close(fig))
-    ax = axes[0, 0]
-    ax.plot([4, 32], [0.13, 0.36])
-    ax.set_yscale("log")
-    _readable_log_axis(ax, "y")
-    fig.canvas.draw()
-    labels = [t.get_text() for t in ax.get_yticklabels() if t.get_visible() and t.get_text()]
-    assert labels == ["0.15", "0.2", "0.3"]
-    assert all(t.get_text() == "" for t in ax.get_yticklabels(minor=True))
