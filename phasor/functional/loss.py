@@ -148,9 +148,12 @@ def complex_cross_entropy(
             f"{tuple(logits.shape)} (class dimension {class_dim}), got {tuple(target.shape)}"
         )
     num_classes = logits.shape[class_dim]
-    # Reading the labels is a data-dependent step that torch.func.vmap cannot batch: there
-    # the range check is left to torch.nn.functional.cross_entropy.
-    if target.numel() > 0 and not torch._C._functorch.is_functorch_wrapped_tensor(target):
+    # Reading the labels is a data-dependent step that torch.func.vmap cannot batch: under torch.func
+    # transforms the range check is left to torch.nn.functional.cross_entropy.
+    wrapped = not torch.compiler.is_compiling() and (
+        torch._C._functorch.is_functorch_wrapped_tensor(target)
+    )
+    if target.numel() > 0 and not wrapped:
         low, high = int(target.min()), int(target.max())
         if low < 0 or high >= num_classes:
             raise ValueError(
