@@ -1,6 +1,7 @@
 """Study image-ablation at a tiny budget on the embedded digits."""
 
 import csv
+import functools
 import json
 import math
 import shutil
@@ -15,6 +16,14 @@ from phasor.experiments.image_ablation import PRESETS, build_model, variant_tran
 from phasor.models.cnn import ComplexSeedCNN, RealSeedCNN
 
 VARIANTS = "real,complex,fixed-phase,fixed-imag,random"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _load_once():
+    """Decoding the embedded digits takes seconds: once for all the runs of this file."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(image_ablation, "load_images", functools.cache(image_ablation.load_images))
+        yield
 
 
 @pytest.fixture(scope="module")

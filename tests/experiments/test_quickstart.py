@@ -1,9 +1,18 @@
+import functools
 import json
 
 import pytest
 
 from phasor import cli
 from phasor.experiments import quickstart
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _load_once():
+    """Decoding the embedded digits takes seconds: once for all the runs of this file."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(quickstart, "load_images", functools.cache(quickstart.load_images))
+        yield
 
 
 def test_quickstart_learns_digits_and_writes_outputs(tmp_path):
