@@ -5,7 +5,7 @@ Times a few full-batch steps and one checkpoint's evaluation (origin, 10 random 
 4 projections on the test set), then extrapolates to the paper's 2000 steps and
 20 checkpoints. Not a test; run it by hand::
 
-    OMP_NUM_THREADS=1 python benchmarks/phase_pruning.py --data-dir /work/shared/data/mnist
+    OMP_NUM_THREADS=1 python benchmarks/phase_pruning.py --data-dir "$PHASOR_DATA/mnist"
 """
 
 from __future__ import annotations
@@ -32,11 +32,17 @@ def _time(fn, repeats: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--dataset", default="mnist")
-    parser.add_argument("--data-dir")
-    parser.add_argument("--train-size", type=int, default=30000)
-    parser.add_argument("--steps", type=int, default=3, help="timed steps per implementation")
-    parser.add_argument("--dtype", choices=("float64", "float32"), default="float64")
+    parser.add_argument("--dataset", default="mnist", help="image data set (default: mnist)")
+    parser.add_argument("--data-dir", help="folder of its IDX files (default: $PHASOR_DATA/NAME)")
+    parser.add_argument(
+        "--train-size", type=int, default=30000, help="training images (default: 30000)"
+    )
+    parser.add_argument(
+        "--steps", type=int, default=3, help="timed steps per implementation (default: 3)"
+    )
+    parser.add_argument(
+        "--dtype", choices=("float64", "float32"), default="float64", help="default: float64"
+    )
     args = parser.parse_args()
 
     data = load_images(args.dataset, args.data_dir, train_size=args.train_size)

@@ -4,23 +4,24 @@ from __future__ import annotations
 
 import argparse
 import copy
-import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 from tqdm import tqdm
 
-from phasor.data import load_images
+from phasor.data import image_dataset_names, load_images
+from phasor.experiments._flags import FlagError, positive_float, positive_int
 from phasor.experiments.phase_pruning.numpy_mlp import NumpyMLP, encode_inputs, init_weights
 from phasor.experiments.phase_pruning.torch_mlp import TorchMLP
 from phasor.io import write_csv
-from phasor.plotting import new_figure, save_figure
+from phasor.plotting import line_style, new_figure, save_figure
 from phasor.train.errors import TrainingError
 from phasor.weights import PAPER_SCALES, project, random_half_mask
 
-__all__ = ["PRESETS", "add_arguments", "run"]
+__all__ = ["DEFAULTS", "PRESETS", "UNITS", "add_arguments", "check", "run", "widths"]
 
 #: Curves of the complex and of the real network, in the paper's plotting order.
 COMPLEX_CURVES = ("origin", "half", "phase", "amplitude", "real", "imag")
@@ -29,42 +30,91 @@ REAL_CURVES = ("origin", "half", "sign", "magnitude")
 #: The paper's protocols (seed 000 and its public code). Flags given explicitly win.
 PRESETS: dict[str, dict] = {
     "fig1-left": {
-        "hidden": ["100"], "real": False, "lr": 0.1, "steps": 2000, "train_size": 30000,
+        "hidden": [[100]], "real": False, "lr": 0.1, "steps": 2000, "train_size": 30000,
         "test_size": 10000, "eval_every": 100, "dataset": "mnist",
     },
     "fig1-right": {
-        "hidden": ["512,100"], "real": True, "lr": 0.2, "steps": 2000, "train_size": 30000,
+        "hidden": [[512, 100]], "real": True, "lr": 0.2, "steps": 2000, "train_size": 30000,
         "test_size": 10000, "eval_every": 100, "dataset": "mnist",
     },
     "fig3": {
-        "hidden": ["512", "20", "512,100", "50,20"], "real": False, "lr": 0.1, "steps": 2000,
+        "hidden": [[512], [20], [512, 100], [50, 20]], "real": False, "lr": 0.1, "steps": 2000,
         "train_size": 30000, "test_size": 10000, "eval_every": 100, "dataset": "mnist",
     },
 }  # fmt: skip
 
-#: Values used when neither a flag nor a preset sets them (about a minute on embedded data).
+#: Values used when neither a flag nor a preset sets them (the demo: embedded digits).
 DEFAULTS = {
-    "hidden": ["100"], "real": False, "steps": 400, "train_size": 1000, "test_size": None,
+    "hidden": [[100]], "real": False, "steps": 400, "train_size": 1000, "test_size": None,
     "eval_every": 25, "dataset": "embedded",
 }  # fmt: skip
+
+#: The units of results.json, written there as ``"units"`` (docs/phase-pruning.md).
+UNITS = {
+    "accuracy": "fraction of the test images classified right, 0-1",
+    "final": "fraction of the test images classified right, 0-1",
+    "best": "fraction of the test images classified right, 0-1",
+    "final_accuracy": "fraction of the test images classified right, 0-1",
+    "best_accuracy": "fraction of the test images classified right, 0-1",
+    "steps": "full-batch gradient steps",
+    "best_step": "full-batch gradient steps",
+    "train_loss": "mean cross-entropy per training image, nats",
+    "seconds": "wall-clock seconds",
+}
+
+#: A run has diverged when its loss grows past this multiple of its first value (ln 10 for
+#: the paper's tiny initialisation; a working descent never climbs that far) ...
+LOSS_GROWTH = 10.0
+#: ... or a weight magnitude exceeds this (the weights start near 0.01; trained ones stay
+#: below 10 in every run of docs/phase-pruning.md).
+MAX_WEIGHT = 1e4
+
+_DATA_NAMES = {
+    "embedded": "the embedded digits",
+    "mnist": "MNIST",
+    "kmnist": "KMNIST",
+    "fashion-mnist": "Fashion-MNIST",
+}
+
+
+def widths(text: str) -> list[int]:
+    """Flag type of ``--hidden``: ``"512,100"`` -> ``[512, 100]`` (positive integers)."""
+    try:
+        values = [int(v) for v in text.split(",")]
+    except ValueError:
+        values = []
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(
+            f"must be positive integers separated by commas (e.g. 512,100), got {text!r}"
+        )
+    return values
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The study's flags; ``None`` defaults are filled from ``--preset`` or :data:`DEFAULTS`."""
-    parser.add_argument("--preset", choices=sorted(PRESETS), help="the paper's protocol")
+    steps, train, every = DEFAULTS["steps"], DEFAULTS["train_size"], DEFAULTS["eval_every"]
+    parser.add_argument(
+        "--preset",
+        choices=sorted(PRESETS),
+        help="the paper's protocol: MNIST, first 30000 training and all 10000 test images, "
+        "2000 steps, checkpoints every 100; fig1-left: complex 100, fig1-right: real 512,100, "
+        "fig3: complex 512; 20; 512,100; 50,20 (flags given explicitly win)",
+    )
     parser.add_argument(
         "--hidden",
         action="append",
+        type=widths,
         metavar="WIDTHS",
-        help="hidden widths, comma-separated (e.g. 100 or 512,100); repeat for several "
-        f"networks (default {DEFAULTS['hidden'][0]})",
+        help="hidden widths of one network, comma-separated (e.g. 100 or 512,100); repeat for "
+        "several networks (default: 100, or the preset's)",
     )
     parser.add_argument(
         "--real",
         action="store_true",
         default=None,
         help="real network (ReLU after the first hidden layer, later hidden layers linear, "
-        "softmax of z) with sign/magnitude curves instead of the complex one",
+        "softmax of z) with sign/magnitude curves instead of the complex one "
+        "(default: complex, or the preset's)",
     )
     parser.add_argument(
         "--regime",
@@ -73,23 +123,49 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="probe: train unpruned, evaluate projected copies at checkpoints (the paper's code); "
         "projected: one run per curve, weights replaced by their projection after every step",
     )
-    parser.add_argument("--steps", type=int, help=f"gradient steps (default {DEFAULTS['steps']})")
-    parser.add_argument("--lr", type=float, help="learning rate (default 0.1 complex, 0.2 real)")
+    parser.add_argument(
+        "--steps",
+        type=positive_int,
+        help=f"full-batch gradient steps (default: {steps}, or the preset's 2000)",
+    )
+    parser.add_argument(
+        "--lr",
+        type=positive_float,
+        help="learning rate of gradient descent (default: 0.1 for the complex net, 0.2 for the "
+        "real one, as in the presets)",
+    )
     parser.add_argument(
         "--train-size",
-        type=int,
-        help=f"first N training images (default {DEFAULTS['train_size']})",
+        type=positive_int,
+        help=f"train on the first N training images, at most the data set's (default: {train}, "
+        "or the preset's 30000)",
     )
-    parser.add_argument("--test-size", type=int, help="first N test images (default: all)")
+    parser.add_argument(
+        "--test-size",
+        type=positive_int,
+        help="evaluate on the first N test images, at most the data set's (default: all)",
+    )
     parser.add_argument(
         "--eval-every",
-        type=int,
-        help=f"steps between checkpoints (default {DEFAULTS['eval_every']})",
+        type=positive_int,
+        help=f"steps between checkpoints, at most --steps (default: {every}, or the preset's 100)",
     )
-    parser.add_argument("--dataset", help="embedded (default), mnist, ...")
-    parser.add_argument("--data-dir", help="folder of the data set's IDX files")
     parser.add_argument(
-        "--half-draws", type=int, default=10, help="random halves averaged per checkpoint (probe)"
+        "--dataset",
+        choices=image_dataset_names(),
+        help="image data set (default: embedded, the 4000 + 1000 digits shipped with phasor; "
+        "the presets use mnist)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help="folder of the data set's IDX files (default: $PHASOR_DATA/NAME)",
+    )
+    parser.add_argument(
+        "--half-draws",
+        type=positive_int,
+        default=10,
+        help="random halves of the hidden units averaged per checkpoint (probe regime)",
     )
     parser.add_argument(
         "--scale",
@@ -111,7 +187,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _resolve(args: argparse.Namespace) -> argparse.Namespace:
-    """Fill unset flags from the preset, then from the defaults; check the values."""
+    """Fill unset flags from the preset, then from the defaults."""
     cfg = copy.copy(args)
     preset = PRESETS.get(args.preset, {})
     for key, default in DEFAULTS.items():
@@ -119,23 +195,16 @@ def _resolve(args: argparse.Namespace) -> argparse.Namespace:
             setattr(cfg, key, preset.get(key, default))
     if cfg.lr is None:
         cfg.lr = preset.get("lr", 0.2 if cfg.real else 0.1)
-    for key in ("steps", "eval_every", "half_draws"):
-        if getattr(cfg, key) < 1:
-            raise ValueError(
-                f"--{key.replace('_', '-')} must be at least 1, got {getattr(cfg, key)}"
-            )
-    cfg.widths = [_parse_widths(h) for h in cfg.hidden]
     return cfg
 
 
-def _parse_widths(text: str) -> list[int]:
-    try:
-        widths = [int(v) for v in str(text).split(",")]
-    except ValueError:
-        raise ValueError(f"--hidden must be comma-separated integers, got {text!r}") from None
-    if not widths or min(widths) < 1:
-        raise ValueError(f"--hidden widths must be positive, got {text!r}")
-    return widths
+def check(args: argparse.Namespace) -> None:
+    """Reject flag combinations before any work (``FlagError``)."""
+    cfg = _resolve(args)
+    if cfg.eval_every > cfg.steps:
+        raise FlagError(
+            "--eval-every", f"must be at most --steps ({cfg.steps}), got {cfg.eval_every}"
+        )
 
 
 def _scale(kind: str, scale: str) -> float | str:
@@ -178,21 +247,21 @@ class _Net:
         return [m.weight.data for m in self.model.net if hasattr(m, "weight")]
 
     def accuracy(self, weights: list[torch.Tensor] | None = None) -> float:
-        """Test accuracy (%) with the current weights or with ``weights`` (a projection)."""
+        """Test accuracy (fraction, 0-1) with the current weights or with ``weights``."""
         if self.impl == "numpy":
             w = None if weights is None else [t.numpy() for t in weights]
             pred = self.model.predict(self.data.x_test, w)
-            return 100.0 * float((pred == self.data.y_test).mean())
+            return float((pred == self.data.y_test).mean())
         model = self.model
         if weights is not None:
             model = copy.deepcopy(self.model)
             with torch.no_grad():
                 for param, w in zip(
-                    (m.weight for m in model.net if hasattr(m, "weight")), weights, strict=False
+                    (m.weight for m in model.net if hasattr(m, "weight")), weights, strict=True
                 ):
                     param.copy_(w)
         pred = model.predict(self.tensors["x_test"])
-        return 100.0 * float((pred == self.tensors["y_test"]).double().mean())
+        return float((pred == self.tensors["y_test"]).double().mean())
 
     def set_weights_(self, weights: list[torch.Tensor]) -> None:
         with torch.no_grad():
@@ -215,30 +284,50 @@ def _variant(weights, curve, scale, masks):
 
 def _checkpoints(steps: int, every: int) -> list[int]:
     points = list(range(every, steps + 1, every))
-    return points if points and points[-1] == steps else [*points, steps]
+    return points if points[-1] == steps else [*points, steps]
 
 
-def _train(net, cfg, checkpoints, bar, evaluate, after_step=None):
+def _diverged(where: str, step: int, what: str, cfg) -> TrainingError:
+    fixes = [f"lower --lr (now {cfg.lr:g})"]
+    if cfg.dtype == "float32":
+        fixes.append("use --dtype float64")
+    if cfg.regime == "projected" and cfg.scale == "mean":
+        fixes.append("use --scale paper")
+    return TrainingError(
+        f"{where}: training diverged at step {step}: {what}; no results were written; "
+        + ", or ".join(fixes)
+    )
+
+
+def _train(net, cfg, where, checkpoints, bar, evaluate, after_step=None) -> list[float]:
     """Train ``cfg.steps`` steps, calling ``evaluate(step)`` at checkpoints; returns the
-    training losses and the step at which the run diverged (``None`` if it did not)."""
-    losses = []
+    training losses. A non-finite loss or gradient, a loss above :data:`LOSS_GROWTH` times
+    its first value or a weight above :data:`MAX_WEIGHT` stops the run (``TrainingError``)."""
+    losses: list[float] = []
     for step in range(1, cfg.steps + 1):
         try:
-            loss = net.step(cfg.lr)
+            loss = net.step(cfg.lr)  # refuses to update with a non-finite loss or gradient
         except TrainingError as err:
-            tqdm.write(f"phasor: run stopped at step {step}: {err}", file=sys.stderr)
-            bar.update(cfg.steps - step + 1)
-            return losses, step
+            raise _diverged(
+                where, step, str(err).removeprefix("training diverged: "), cfg
+            ) from None
+        if losses and loss > LOSS_GROWTH * losses[0]:
+            what = f"the loss {loss:.4g} is over {LOSS_GROWTH:g}x its first value {losses[0]:.4g}"
+            raise _diverged(where, step, what, cfg)
         if after_step is not None:
             after_step()
+        largest = max(float(w.abs().max()) for w in net.weights())
+        if not largest <= MAX_WEIGHT:  # also catches NaN
+            what = f"a weight magnitude reached {largest:.3g} (limit {MAX_WEIGHT:g}; start ~0.01)"
+            raise _diverged(where, step, what, cfg)
         losses.append(loss)
         bar.update(1)
         if step in checkpoints:
             evaluate(step)
-    return losses, None
+    return losses
 
 
-def _run_probe(cfg, weights, activations, data, curves, bar, gen):
+def _run_probe(cfg, label, weights, activations, data, curves, bar, gen):
     net = _Net(weights, activations, cfg.impl, cfg.dtype, data)
     acc = {c: [] for c in curves}
     steps: list[int] = []
@@ -258,11 +347,12 @@ def _run_probe(cfg, weights, activations, data, curves, bar, gen):
                 w = None if curve == "origin" else _variant(current, curve, cfg.scale, None)
                 acc[curve].append(net.accuracy(w))
 
-    losses, diverged = _train(net, cfg, set(_checkpoints(cfg.steps, cfg.eval_every)), bar, evaluate)
-    return {c: (steps, acc[c], diverged) for c in curves}, losses
+    checkpoints = set(_checkpoints(cfg.steps, cfg.eval_every))
+    losses = _train(net, cfg, f"{label} (probe regime)", checkpoints, bar, evaluate)
+    return {c: (steps, acc[c]) for c in curves}, {"origin": losses}
 
 
-def _run_projected(cfg, weights, activations, data, curves, bar, gen):
+def _run_projected(cfg, label, weights, activations, data, curves, bar, gen):
     out, losses_by_curve = {}, {}
     hidden_sizes = [w.shape[0] for w in weights[:-1]]
     for curve in curves:
@@ -280,9 +370,9 @@ def _run_projected(cfg, weights, activations, data, curves, bar, gen):
             acc.append(net.accuracy())
 
         checkpoints = set(_checkpoints(cfg.steps, cfg.eval_every))
-        losses, diverged = _train(net, cfg, checkpoints, bar, evaluate, constrain)
-        out[curve] = (steps, acc, diverged)
-        losses_by_curve[curve] = losses
+        where = f"{label} (projected regime, only-{curve} run)"
+        losses_by_curve[curve] = _train(net, cfg, where, checkpoints, bar, evaluate, constrain)
+        out[curve] = (steps, acc)
     return out, losses_by_curve
 
 
@@ -290,39 +380,124 @@ def _label(widths: list[int], real: bool) -> str:
     return f"{'real' if real else 'complex'}-{'-'.join(map(str, widths))}"
 
 
-def _plot(runs: dict, cfg, path) -> None:
+def _curve_name(curve: str) -> str:
+    return {"origin": "unpruned", "half": "random half of units"}.get(curve, f"only {curve}")
+
+
+def _plot(runs: dict, cfg, sizes: dict, path: Path) -> None:
+    """One panel per network: test accuracy (%) of every curve at every checkpoint, with the
+    chance level; bars instead of lines when the run has a single checkpoint."""
+    from matplotlib.ticker import MaxNLocator
+
     n = len(runs)
     ncols = 1 if n == 1 else 2
     nrows = (n + ncols - 1) // ncols
-    fig, axes = new_figure(nrows, ncols, size=(6.2 * ncols, 3.6 * nrows))
+    fig, axes = new_figure(nrows, ncols, size=(7.4 * ncols, 4.3 * nrows + 0.5))
     for ax in axes.flat[n:]:
         ax.set_visible(False)
-    for ax, (label, run) in zip(axes.flat, runs.items(), strict=False):
-        for name, curve in run["curves"].items():
-            shown = name if name in ("origin", "half") else f"only {name}"
-            ax.plot(curve["steps"], curve["accuracy"], marker=".", label=shown)
-        for step in sorted(set(run["diverged"].values())):
-            names = [c for c, d in run["diverged"].items() if d == step]
-            who = "" if len(names) == len(run["curves"]) else ", ".join(names) + " "
-            ax.axvline(step, color="k", ls=":", label=f"{who}diverged")
-        widths = label.split("-", 1)[1].replace("-", ", ")
-        ax.set_title(f"{label.split('-')[0]} net, hidden {widths} ({cfg.regime})")
-        ax.set_xlabel("iteration")
-        ax.set_ylabel("test accuracy (%)")
+    chance = 100.0 / sizes["classes"]
+    for k, (ax, info) in enumerate(zip(axes.flat, runs.values(), strict=False)):
+        curves = info["curves"]
+        single = all(len(c["steps"]) == 1 for c in curves.values())
+        for i, (name, curve) in enumerate(curves.items()):
+            values = [100 * a for a in curve["accuracy"]]
+            if single:
+                bar = ax.bar(i, values[0], color=f"C{i}", label=_curve_name(name))
+                ax.bar_label(bar, fmt="%.1f", fontsize=9)
+            else:
+                style = line_style(i, len(curves))
+                ax.plot(curve["steps"], values, label=_curve_name(name), **style)
+        chance_line = ax.axhline(
+            chance, color="0.4", ls="--", lw=1, label=f"chance ({chance:.0f} %)", zorder=1
+        )
+        layers = "-".join(map(str, [sizes["inputs"], *info["hidden"], sizes["classes"]]))
+        title = f"{'real' if info['real'] else 'complex'} net {layers}"
+        if single:
+            step = next(iter(curves.values()))["steps"][0]
+            title += f", one checkpoint: step {step}"
+            names = [_curve_name(c) for c in curves]
+            ax.set_xticks(range(len(curves)), names, rotation=20, ha="right")
+            ax.legend(handles=[chance_line], fontsize=9, loc="upper right")
+        else:
+            ax.set_xlabel("gradient step (full batch)", fontsize=11)
+            ax.set_xlim(0, cfg.steps * 1.02)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 2.5, 5, 10]))
+            if k == ncols - 1:  # every panel has the same curves: one legend, top right
+                ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1))
+        ax.set_title(title, fontsize=11)
+        ax.set_ylabel("test accuracy (%)", fontsize=11)
         ax.set_ylim(0, 100)
+        ax.tick_params(labelsize=10)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+    fig.suptitle(
+        f"Test accuracy with one kind of weight information kept ({cfg.regime} regime)\n"
+        f"{_DATA_NAMES.get(cfg.dataset, cfg.dataset)}: {sizes['train']} training, "
+        f"{sizes['test']} test images, learning rate {cfg.lr:g}",
+        fontsize=12,
+    )
     save_figure(fig, path)
+
+
+def _load(cfg) -> tuple:
+    """The data set, cut to ``--train-size``/``--test-size`` (``FlagError`` if too large)."""
+    images = load_images(cfg.dataset, cfg.data_dir)
+    parts = {}
+    for split, flag, size in (
+        ("train", "--train-size", cfg.train_size),
+        ("test", "--test-size", cfg.test_size),
+    ):
+        x, y = getattr(images, f"{split}_images"), getattr(images, f"{split}_labels")
+        if size is not None and size > len(y):
+            raise FlagError(
+                flag,
+                f"must be at most {len(y)} ({cfg.dataset} has {len(y)} {split} images), got {size}",
+            )
+        parts[split] = (x[:size].numpy(), y[:size].numpy())
+    return parts["train"], parts["test"], images.num_classes
+
+
+#: What a reader of the console should expect, by (regime, real network).
+_EXPECT = {
+    ("probe", False): "only phase stays far above only amplitude (near chance); only real and "
+    "only imag end close to each other; all lie below the unpruned net, which first has to "
+    "leave a loss plateau (before ~250 steps at the default settings every curve is near "
+    "chance)",
+    ("probe", True): "only sign keeps most of the unpruned accuracy with binary weights; only "
+    "magnitude stays near chance",
+    ("projected", False): "each curve is its own training, projected after every step: the "
+    "random half and only real train almost as well as the unpruned net; only phase, only "
+    "amplitude and only imag barely leave chance",
+    ("projected", True): "each curve is its own training, projected after every step: the "
+    "random half trains almost as well as the unpruned net; only sign and only magnitude "
+    "stay near chance (a step never flips a sign)",
+}
+
+
+def _headline(runs: dict, cfg, sizes: dict, figure: Path) -> None:
+    """Print what a reader should look at: every curve's final test accuracy, one column per
+    network, and what to expect."""
+    data = _DATA_NAMES.get(cfg.dataset, cfg.dataset)
+    print(
+        f"Test accuracy at step {cfg.steps} ({cfg.regime} regime; {sizes['test']} test images "
+        f"of {data}; chance {100 / sizes['classes']:.0f} %):"
+    )
+    labels = list(runs)
+    width = max(12, *map(len, labels))
+    print(" " * 24 + "".join(f"{label:>{width + 2}}" for label in labels))
+    for curve in next(iter(runs.values()))["curves"]:
+        row = "".join(
+            f"{100 * runs[label]['curves'][curve]['final']:>{width}.1f} %" for label in labels
+        )
+        print(f"  {_curve_name(curve):<22}{row}")
+    for real in sorted({info["real"] for info in runs.values()}):
+        print(f"Expect: {_EXPECT[cfg.regime, real]}.")
+    print(f"Figure: {figure}")
 
 
 def run(args: argparse.Namespace) -> dict:
     """Train the configured networks, evaluate every curve, write CSV + PNG, return results."""
     cfg = _resolve(args)
-    images = load_images(
-        cfg.dataset, cfg.data_dir, train_size=cfg.train_size, test_size=cfg.test_size
-    )
-    train_x, train_y = images.train_images.numpy(), images.train_labels.numpy()
-    test_x, test_y = images.test_images.numpy(), images.test_labels.numpy()
+    (train_x, train_y), (test_x, test_y), num_classes = _load(cfg)
     curves = REAL_CURVES if cfg.real else COMPLEX_CURVES
     data = _Data(
         encode_inputs(train_x, not cfg.real, cfg.dtype),
@@ -330,41 +505,42 @@ def run(args: argparse.Namespace) -> dict:
         encode_inputs(test_x, not cfg.real, cfg.dtype),
         test_y,
     )
-    n_train = cfg.steps * len(cfg.widths) * (len(curves) if cfg.regime == "projected" else 1)
+    sizes = {
+        "inputs": data.x_train.shape[1], "classes": num_classes, "train": len(train_y),
+        "test": len(test_y),
+    }  # fmt: skip
+    n_train = cfg.steps * len(cfg.hidden) * (len(curves) if cfg.regime == "projected" else 1)
     runs: dict[str, dict] = {}
-    with tqdm(total=n_train, desc="phase-pruning", unit="step") as bar:
-        for widths in cfg.widths:
-            label = _label(widths, cfg.real)
+    with tqdm(total=n_train, desc="phase-pruning", unit="step", disable=not args.progress) as bar:
+        for hidden in cfg.hidden:
+            label = _label(hidden, cfg.real)
             bar.set_postfix_str(label)
-            sizes = [data.x_train.shape[1], *widths, images.num_classes]
-            weights = init_weights(sizes, not cfg.real, np.random.default_rng(cfg.seed))
+            layer_sizes = [sizes["inputs"], *hidden, num_classes]
+            weights = init_weights(layer_sizes, not cfg.real, np.random.default_rng(cfg.seed))
             if cfg.real:  # the paper's real net: ReLU after the first hidden layer only
-                activations = ["relu"] + ["identity"] * (len(widths) - 1)
+                activations = ["relu"] + ["identity"] * (len(hidden) - 1)
             else:
-                activations = ["relu"] * len(widths)
+                activations = ["relu"] * len(hidden)
             gen = torch.Generator().manual_seed(cfg.seed)
             started = time.perf_counter()
             fn = _run_probe if cfg.regime == "probe" else _run_projected
-            result, losses = fn(cfg, weights, activations, data, curves, bar, gen)
+            result, losses = fn(cfg, label, weights, activations, data, curves, bar, gen)
             run_info = {
-                "hidden": widths,
+                "hidden": hidden,
                 "real": bool(cfg.real),
                 "curves": {},
                 "train_loss": losses,
             }
-            diverged = {c: d for c, (_, _, d) in result.items() if d is not None}
-            run_info["diverged_at_step"] = min(diverged.values()) if diverged else None
-            run_info["diverged"] = diverged
-            for curve, (steps, acc, _) in result.items():
-                best = int(np.argmax(acc)) if acc else None
+            for curve, (steps, acc) in result.items():
+                best = int(np.argmax(acc))
                 run_info["curves"][curve] = {
                     "steps": steps,
                     "accuracy": acc,
-                    "final": acc[-1] if acc and curve not in diverged else None,
-                    "best": acc[best] if acc else None,
-                    "best_step": steps[best] if acc else None,
+                    "final": acc[-1],
+                    "best": acc[best],
+                    "best_step": steps[best],
                 }
-            run_info["seconds"] = round(time.perf_counter() - started, 2)
+            run_info["seconds"] = time.perf_counter() - started
             runs[label] = run_info
 
     rows = [
@@ -376,14 +552,16 @@ def run(args: argparse.Namespace) -> dict:
     write_csv(cfg.out / "curves.csv", rows)
     name = cfg.preset or "custom"
     figure = cfg.out / f"phase-pruning-{name}-{cfg.regime}.png"
-    _plot(runs, cfg, figure)
+    _plot(runs, cfg, sizes, figure)
+    _headline(runs, cfg, sizes, figure)
     return {
         "resolved": {
-            "hidden": cfg.widths, "real": bool(cfg.real), "regime": cfg.regime, "lr": cfg.lr,
+            "hidden": cfg.hidden, "real": bool(cfg.real), "regime": cfg.regime, "lr": cfg.lr,
             "steps": cfg.steps, "eval_every": cfg.eval_every, "dataset": cfg.dataset,
-            "train_size": len(data.y_train), "test_size": len(data.y_test),
+            "train_size": sizes["train"], "test_size": sizes["test"],
             "half_draws": cfg.half_draws, "scale": cfg.scale, "dtype": cfg.dtype, "impl": cfg.impl,
         },
+        "units": UNITS,
         "final_accuracy": {
             f"{label}/{c}": v["final"] for label, r in runs.items() for c, v in r["curves"].items()
         },
