@@ -7,12 +7,13 @@ from torch import nn
 
 from phasor._validation import COMPLEX_DTYPES, REAL_DTYPES
 from phasor.functional.graph import dense_graph_conv
+from phasor.nn._real_state import KeepsRealState
 from phasor.nn.init import SCHEMES
 
 __all__ = ["DenseGraphConv"]
 
 
-class DenseGraphConv(nn.Module):
+class DenseGraphConv(KeepsRealState):
     r"""Graph convolution :math:`Y = \hat A X W^T + b`, :math:`\hat A = D^{-1/2}(A+I)D^{-1/2}`
     (see :func:`phasor.functional.graph.dense_graph_conv`).
 

@@ -27,15 +27,10 @@ LAYERS = {
     "CPReLU": (lambda: cnn.CPReLU(3), (4, 3, 2)),
     "DenseGraphConv": (lambda: cnn.DenseGraphConv(3, 4), None),
 }
-NEEDS_BASE = pytest.mark.xfail(
-    strict=True, reason="phasor/nn/graph.py: DenseGraphConv must derive from KeepsRealState"
-)
-PARAMS = [
-    pytest.param(name, marks=NEEDS_BASE) if name == "DenseGraphConv" else name for name in LAYERS
-]
+PARAMS = list(LAYERS)
 # Layers whose state is all real: torch's .double() and .to(torch.float64) did right by them.
 REAL_ONLY = {"NaiveComplexBatchNorm1d", "NaiveComplexBatchNorm2d", "ModReLU", "CPReLU"}
-WITH_COMPLEX = [p for p in PARAMS if getattr(p, "values", (p,))[0] not in REAL_ONLY]
+WITH_COMPLEX = [p for p in PARAMS if p not in REAL_ONLY]
 PRECISION = {torch.complex64: torch.float32, torch.complex128: torch.float64}
 
 
