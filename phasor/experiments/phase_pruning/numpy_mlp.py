@@ -208,11 +208,10 @@ class NumpyMLP:
         """
         with np.errstate(over="ignore", invalid="ignore"):  # reported below as divergence
             loss, grads = self.gradients(x, y)
-        if not np.isfinite(loss) or not all(np.isfinite(g).all() for g in grads):
-            raise TrainingError(
-                f"training diverged: non-finite loss or gradient (loss={loss}); "
-                "lower the learning rate or use dtype float64"
-            )
+        if not np.isfinite(loss):
+            raise TrainingError(f"training diverged: the loss is {loss}")
+        if not all(np.isfinite(g).all() for g in grads):
+            raise TrainingError(f"training diverged: a gradient is not finite (loss {loss:.4g})")
         for w, g in zip(self.weights, grads, strict=True):
             w -= lr * g
         return loss

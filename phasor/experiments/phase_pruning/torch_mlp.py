@@ -87,10 +87,7 @@ class TorchMLP(nn.Module):
         self.zero_grad(set_to_none=True)
         loss = self.loss(x, y)
         if not torch.isfinite(loss):
-            raise TrainingError(
-                f"training diverged: non-finite loss ({loss.item()}); "
-                "lower the learning rate or use dtype float64"
-            )
+            raise TrainingError(f"training diverged: the loss is {loss.item()}")
         loss.backward()
         with torch.no_grad():
             for p in self.parameters():
