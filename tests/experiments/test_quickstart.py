@@ -75,3 +75,15 @@ def test_one_epoch_curves_are_bars_not_single_dots(tmp_path, monkeypatch):
     assert all(len(line.get_xdata()) > 1 for ax in axes for line in ax.lines)  # no lone dots
     heights = [bar.get_height() for bar in axes[1].patches]
     assert heights == [0.7, 0.85]
+
+
+def test_every_key_of_results_json_is_documented(tmp_path):
+    from _results_doc import undocumented_keys
+
+    out = tmp_path / "q"
+    base = ["run", "quickstart", "--out", str(out), "--no-progress", "--hidden", "8"]
+    assert cli.main([*base, "--epochs", "1"]) == 0
+    assert cli.main([*base, "--epochs", "2", "--resume"]) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert "resumes" in results
+    assert undocumented_keys(results, "library.md", maps=("resumes[].changed",)) == []
