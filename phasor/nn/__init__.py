@@ -1,16 +1,7 @@
 """Complex-valued layers as thin ``torch.nn.Module`` wrappers over :mod:`phasor.functional`."""
 
-from phasor.nn import (
-    activation,
-    conv,
-    dropout,
-    encoding,
-    graph,
-    linear,
-    loss,
-    normalization,
-    pooling,
-)
+import importlib
+
 from phasor.nn import init as init
 from phasor.nn.activation import *  # noqa: F403
 from phasor.nn.conv import *  # noqa: F403
@@ -22,18 +13,11 @@ from phasor.nn.loss import *  # noqa: F403
 from phasor.nn.normalization import *  # noqa: F403
 from phasor.nn.pooling import *  # noqa: F403
 
+# The public modules: every name the families above export.
 __all__ = sorted(
     name
-    for module in (
-        activation,
-        conv,
-        dropout,
-        encoding,
-        graph,
-        linear,
-        loss,
-        normalization,
-        pooling,
+    for family in (
+        "activation conv dropout encoding graph linear loss normalization pooling".split()
     )
-    for name in module.__all__
+    for name in importlib.import_module(f"phasor.nn.{family}").__all__
 )
