@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -78,10 +79,28 @@ def torchrun_result(tmp_path_factory):
         json.dumps(SETTINGS),
     ]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
+    for _ in range(3):
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
+        if not _aborted_at_exit(done, out):
+            break
+        # torch 2.13 + gloo: now and then a process whose work is done and written aborts
+        # while the interpreter exits (see phasor.train.distributed._destroy): run again,
+        # from scratch, rather than fail CI by chance. Any other failure fails at once.
+        for path in out.iterdir():
+            if path != script:
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     reports = [json.loads((out / f"rank{r}.json").read_text()) for r in range(2)]
     return out, reports
+
+
+def _aborted_at_exit(done: subprocess.CompletedProcess, out) -> bool:
+    """The known shutdown abort: SIGABRT after both processes wrote their reports."""
+    return (
+        done.returncode != 0
+        and "terminate called without an active exception" in done.stderr
+        and all((out / f"rank{r}.json").is_file() for r in range(2))
+    )
 
 
 def test_torchrun_matches_single_process_training(torchrun_result):
