@@ -65,6 +65,7 @@ def main() -> None:
         k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "OMP_NUM_THREADS")
     }
     times: dict[tuple[str, str, bool], list[float]] = {}
+    runs = 0
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(args.rounds):
             for loaded in (False, True):
@@ -73,7 +74,8 @@ def main() -> None:
                     for workload, study in WORKLOADS.items():
                         for setting, (flags, env_changes) in SETTINGS.items():
                             env = {**base_env, **env_changes}
-                            out = Path(tmp) / "run"
+                            runs += 1
+                            out = Path(tmp) / f"run{runs}"  # a fresh folder: no resume
                             command = [
                                 sys.executable, "-m", "phasor.cli", "run", *study,
                                 "--out", str(out), "--no-progress", *flags,
