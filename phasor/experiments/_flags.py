@@ -24,6 +24,7 @@ from pathlib import Path
 __all__ = [
     "FlagError",
     "NumberType",
+    "describe_type",
     "integer",
     "nonnegative_float",
     "nonnegative_int",

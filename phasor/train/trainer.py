@@ -327,12 +327,7 @@ class Trainer:
             torch.backends.cudnn.deterministic = True
             torch.backends.cudnn.benchmark = False
         self.model = model.to(self.device)
-        self._forward_model: torch.nn.Module = self.model
-        if self.world_size > 1:
-            ids = [self.device.index] if self.device.type == "cuda" else None
-            self._forward_model = torch.nn.parallel.DistributedDataParallel(
-                self.model, device_ids=ids
-            )
+        self._forward_model: torch.nn.Module = self.model  # DDP-wrapped during fit()
         self.optimizer = build_optimizer(cfg, self.model.parameters())
         self.scheduler = build_scheduler(cfg, self.optimizer)
         self._sampler = torch.Generator()
@@ -448,10 +443,18 @@ class Trainer:
         cfg = self.config
         state = self._start(resume)
         writer = self._tensorboard()
+        if self.world_size > 1:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self._forward_model = torch.nn.parallel.DistributedDataParallel(
+                self.model, device_ids=ids
+            )
         try:
             while state["epoch"] < cfg.epochs and not state["stopped_early"]:
                 self._train_epoch(state, writer)
         finally:
+            # Drop the DDP wrapper: its reducer holds the process group, which must be free
+            # to go when the process leaves it (see phasor.train.distributed._destroy).
+            self._forward_model = self.model
             if writer is not None:
                 writer.close()
         if not state["finished"]:
