@@ -49,7 +49,7 @@ from phasor.experiments import register
 from phasor.experiments._flags import FlagError, integer, positive_float, positive_int
 from phasor.io import write_csv
 from phasor.plotting import new_figure, readable_log_axis, save_figure
-from phasor.train import TrainingError
+from phasor.train.checks import check_divergence
 
 __all__ = ["SMOOTHNESS", "ShallowComplexNet", "check", "fit", "sample_domain", "target"]
 
@@ -100,11 +100,6 @@ class ShallowComplexNet(nn.Module):
         return self.out(self.activation(self.hidden(z))).squeeze(-1)
 
 
-# A loss that grows past this multiple of its starting value has diverged (Adam from the
-# initialisation never climbs that far when it works).
-EXPLODE = 100.0
-
-
 def fit(
     model: nn.Module,
     z: torch.Tensor,
@@ -117,7 +112,7 @@ def fit(
     from ``lr`` to ``lr / 100``; returns the training loss of every step.
 
     Raises:
-        TrainingError: the loss is not finite or exceeds ``EXPLODE`` times its first value;
+        TrainingError: the loss is not finite or exceeds ``DIVERGENCE_FACTOR`` times its first value;
             the message starts with ``where`` and names the step and ``--lr``.
     """
     opt = torch.optim.Adam(model.parameters(), lr=lr)
@@ -126,16 +121,8 @@ def fit(
     for step in range(1, steps + 1):
         loss = (model(z) - y).abs().pow(2).mean()
         value = float(loss.detach())
-        if not math.isfinite(value):
-            what = f"the loss is {value}"
-        elif losses and value > EXPLODE * losses[0]:
-            what = f"the loss {value:.3g} is over {EXPLODE:g}x its start ({losses[0]:.3g})"
-        else:
-            what = ""
-        if what:
-            raise TrainingError(
-                f"{where}: training diverged at step {step}: {what}; lower --lr (now {lr:g})"
-            )
+        start = losses[0] if losses else None
+        check_divergence(value, start, where, f"step {step}", f"lower --lr (now {lr:g})")
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -222,7 +209,6 @@ def check(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    check(args)
     neurons = sorted(set(args.neurons))
     dims, targets, activations = (
         list(dict.fromkeys(v)) for v in (args.dims, args.targets, args.activations)

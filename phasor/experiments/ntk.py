@@ -72,7 +72,7 @@ from phasor.ntk import (
     real_form_residual,
 )
 from phasor.plotting import new_figure, readable_log_axis, save_figure
-from phasor.train import TrainingError
+from phasor.train.checks import check_divergence
 
 __all__ = [
     "ACTIVATIONS",
@@ -188,11 +188,6 @@ def make_inputs(kind: str, num: int, features: int, generator: torch.Generator) 
     return x * math.sqrt(features) / torch.linalg.vector_norm(x, dim=1, keepdim=True)
 
 
-# A loss that grows past this multiple of its starting value has diverged: with the step
-# N / lambda_max(K_0) a working descent only lowers it.
-EXPLODE = 100.0
-
-
 def ntk_movement(
     model: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int, where: str = "network"
 ) -> tuple[float, float, float]:
@@ -202,7 +197,7 @@ def ntk_movement(
     movement :math:`\|K_T - K_0\|_F / \|K_0\|_F`.
 
     Raises:
-        TrainingError: the loss is not finite or exceeds ``EXPLODE`` times its start; the
+        TrainingError: the loss is not finite or exceeds ``DIVERGENCE_FACTOR`` times its start; the
             message starts with ``where``.
     """
     k0 = empirical_ntk(model, x)
@@ -212,17 +207,14 @@ def ntk_movement(
     for step in range(steps + 1):
         loss = 0.5 * (model(x)[:, 0] - y).abs().pow(2).mean()
         value = float(loss.detach())
-        if not math.isfinite(value) or (losses and value > EXPLODE * losses[0]):
-            what = (
-                f"the loss is {value}"
-                if not math.isfinite(value)
-                else f"the loss {value:.3g} is over {EXPLODE:g}x its start ({losses[0]:.3g})"
-            )
-            raise TrainingError(
-                f"{where}: training diverged at step {step}: {what}, with the step size "
-                f"N / lambda_max(K_0) = {lr:.3g} set by the kernel; use fewer --train-steps "
-                "or wider --widths"
-            )
+        check_divergence(
+            value,
+            losses[0] if losses else None,
+            where,
+            f"step {step}",
+            f"the step size N / lambda_max(K_0) = {lr:.3g} is set by the kernel: use fewer "
+            "--train-steps or wider --widths",
+        )
         losses.append(value)
         if step == steps:
             break
@@ -332,7 +324,6 @@ def check(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    check(args)
     widths = sorted(set(args.widths))
     kinds, depths, acts = (
         list(dict.fromkeys(v)) for v in (args.inputs, args.depths, args.activations)

@@ -59,7 +59,7 @@ from phasor.experiments._flags import (
 from phasor.io import write_csv
 from phasor.models.cnn import count_parameters
 from phasor.plotting import new_figure, save_figure
-from phasor.train import TrainingError
+from phasor.train.checks import check_divergence
 
 __all__ = [
     "check_progress",
@@ -118,21 +118,10 @@ def _batches(n: int, batch_size: int, generator: torch.Generator) -> list[torch.
     return list(order.split(batch_size if batch_size > 0 else n))
 
 
-# A run whose training MSE grows past this multiple of its starting value has diverged: from
-# w = 0 (or a fresh network) a working descent never climbs that far.
-EXPLODE = 100.0
-
-
 def check_progress(loss: float, start: float, where: str, epoch: int, lr_hint: str) -> None:
-    """Stop a diverging run: raise :class:`~phasor.train.TrainingError` when ``loss`` is not
-    finite or exceeds ``EXPLODE`` times ``start`` (the loss before the first step)."""
-    if not math.isfinite(loss):
-        what = f"the train MSE is {loss}"
-    elif loss > EXPLODE * start:
-        what = f"the train MSE {loss:.3g} is over {EXPLODE:g}x its start ({start:.3g})"
-    else:
-        return
-    raise TrainingError(f"{where}: training diverged at epoch {epoch}: {what}; {lr_hint}")
+    """Stop a diverging run: :func:`~phasor.train.checks.check_divergence` of the train MSE
+    against ``start`` (the loss before the first step)."""
+    check_divergence(loss, start, where, f"epoch {epoch}", lr_hint, quantity="the train MSE")
 
 
 def _descend(

@@ -1,4 +1,5 @@
-"""Data checks run by the trainer on every batch before it reaches the model.
+"""Data checks run by the trainer on every batch before it reaches the model, and the
+divergence check of the studies' hand-written training loops.
 
 Each check raises :class:`~phasor.train.errors.TrainingError` with a message that says
 where the problem is (which data set, which samples) and how to fix it.
@@ -6,6 +7,7 @@ where the problem is (which data set, which samples) and how to fix it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import torch
@@ -13,7 +15,9 @@ import torch
 from phasor.train.errors import TrainingError
 
 __all__ = [
+    "DIVERGENCE_FACTOR",
     "check_dataset",
+    "check_divergence",
     "check_inputs",
     "check_loss",
     "check_targets",
@@ -145,3 +149,29 @@ def check_loss(loss: object, where: str) -> None:
             f"{where}: loss_fn must return a scalar, got shape {tuple(loss.shape)} "
             "(use reduction='mean')"
         )
+
+
+#: A loss that grows past this multiple of its starting value has diverged: a working descent
+#: from a fresh initialisation never climbs that far.
+DIVERGENCE_FACTOR = 100.0
+
+
+def check_divergence(
+    value: float,
+    start: float | None,
+    where: str,
+    at: str,
+    advice: str,
+    quantity: str = "the loss",
+) -> None:
+    """Raise :class:`TrainingError` when ``value`` (``quantity`` at ``at``, e.g. ``"step 3"``)
+    is not finite or exceeds ``DIVERGENCE_FACTOR`` times ``start`` (``None``: the first value,
+    checked for finiteness only). The message reads
+    ``"{where}: training diverged at {at}: {what}; {advice}"``."""
+    if not math.isfinite(value):
+        what = f"{quantity} is {value}"
+    elif start is not None and value > DIVERGENCE_FACTOR * start:
+        what = f"{quantity} {value:.3g} is over {DIVERGENCE_FACTOR:g}x its start ({start:.3g})"
+    else:
+        return
+    raise TrainingError(f"{where}: training diverged at {at}: {what}; {advice}")
