@@ -5,6 +5,7 @@ gives ``CF.linear``, ``CF.conv2d``, ``CF.modrelu`` and so on.
 """
 
 from phasor.functional.activation import *  # noqa: F403
+from phasor.functional.attention import *  # noqa: F403
 from phasor.functional.conv import *  # noqa: F403
 from phasor.functional.dropout import *  # noqa: F403
 from phasor.functional.encoding import *  # noqa: F403
@@ -13,3 +14,6 @@ from phasor.functional.linear import *  # noqa: F403
 from phasor.functional.loss import *  # noqa: F403
 from phasor.functional.normalization import *  # noqa: F403
 from phasor.functional.pooling import *  # noqa: F403
+from phasor.functional.recurrent import *  # noqa: F403
+from phasor.functional.spectral import *  # noqa: F403
+from phasor.functional.upsampling import *  # noqa: F403

@@ -2,8 +2,11 @@
 
 The modules are enumerated from ``phasor.nn`` itself (each submodule's ``__all__`` is
 star-imported there), so a new public module fails ``test_every_public_module_has_an_example``
-until it is given an example below. Each example builds the module with small shapes and draws
-its inputs from a seeded generator.
+until it is given an example: below, or in a family's own ``tests/nn/examples_<family>.py``
+(a dict ``EXAMPLES`` and, where needed, a set ``TRAIN_DEPENDENT`` and a dict
+``RUNNING_STATS``, merged here). Each example builds the module with small shapes and draws
+its inputs from a seeded generator. Outputs may be tensors or (nested) tuples of them, with
+``None`` entries (e.g. attention weights not asked for).
 
 - compile: ``torch.compile(module, backend="aot_eager")`` traces with fake tensors and AOT
   autograd like the default backend, without the C++ build; outputs, input and parameter
@@ -11,16 +14,24 @@ its inputs from a seeded generator.
   on max pooling and on the seed CNN of :mod:`phasor.models.cnn`.
 - vmap: ``torch.func.vmap`` over an extra leading batch of two samples equals a loop.
 - grad: ``torch.func.grad`` of a real loss of ``torch.func.functional_call`` equals autograd.
+- complex128: ``.double()`` of the module on complex128 inputs gives complex128 outputs equal
+  to the complex64 ones to single precision.
+- state_dict: saved with ``torch.save``, loaded with ``weights_only=True`` into a module built
+  from another seed, gives the same outputs.
 """
 
 from __future__ import annotations
 
 import copy
+import importlib.util
+import io
+from pathlib import Path
 
 import pytest
 import torch
 from torch import nn
 from torch.func import functional_call, grad, vmap
+from torch.utils import _pytree as pytree
 
 import phasor.nn as cnn
 from phasor.models.cnn import ComplexSeedCNN
@@ -117,6 +128,22 @@ RUNNING_STATS = {
 }
 
 
+def _merge_family_examples() -> None:
+    """Add the examples of every ``tests/nn/examples_<family>.py``."""
+    for path in sorted(Path(__file__).parent.glob("examples_*.py")):
+        spec = importlib.util.spec_from_file_location(f"_phasor_{path.stem}", path)
+        family = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(family)
+        clash = EXAMPLES.keys() & family.EXAMPLES.keys()
+        assert not clash, f"{path.name} redefines {sorted(clash)}"
+        EXAMPLES.update(family.EXAMPLES)
+        TRAIN_DEPENDENT.update(getattr(family, "TRAIN_DEPENDENT", set()))
+        RUNNING_STATS.update(getattr(family, "RUNNING_STATS", {}))
+
+
+_merge_family_examples()
+
+
 def _public_modules() -> set[str]:
     return {
         name
@@ -138,10 +165,19 @@ def _build(case: str, seed: int = 0):
     return module, make_inputs(torch.Generator().manual_seed(seed))
 
 
-def _loss(out: torch.Tensor) -> torch.Tensor:
+def _tensors(out) -> list[torch.Tensor]:
+    """The tensors of an output: a tensor, or a nested tuple of tensors and ``None``."""
+    return [t for t in pytree.tree_leaves(out) if isinstance(t, torch.Tensor)]
+
+
+def _loss(out) -> torch.Tensor:
     """A real loss with a gradient that differs from element to element."""
-    v = torch.view_as_real(out) if out.is_complex() else out
-    return (v * v).sum() + v.sum()
+    total = 0
+    for t in _tensors(out):
+        if t.is_complex() or t.is_floating_point():
+            v = torch.view_as_real(t) if t.is_complex() else t
+            total = total + (v * v).sum() + v.sum()
+    return total
 
 
 def _differentiable(inputs) -> list[int]:
@@ -219,7 +255,8 @@ def test_vmap_matches_loop(case, train):
     for sample in (first, second):
         torch.manual_seed(1)  # "same": every sample sees the one draw
         expected.append(module(*sample))
-    torch.testing.assert_close(out, torch.stack(expected))
+    stacked = pytree.tree_map(lambda *ts: torch.stack(ts), *expected)
+    torch.testing.assert_close(out, stacked)
 
 
 @pytest.mark.parametrize("train", [True, False], ids=["train", "eval"])
@@ -245,3 +282,42 @@ def test_func_grad_matches_autograd(case, train):
     got_params, got_inputs = grad(loss, argnums=(0, 1))(params, diff_inputs)
     expected = _run(module, inputs)[1]
     torch.testing.assert_close([*got_inputs, *got_params.values()], list(expected))
+
+
+PRECISION = {torch.complex64: torch.complex128, torch.float32: torch.float64}
+
+
+def _double(x: torch.Tensor) -> torch.Tensor:
+    return x.to(PRECISION[x.dtype]) if x.dtype in PRECISION else x
+
+
+@pytest.mark.parametrize("case", EXAMPLES)
+def test_complex128_matches_complex64(case):
+    module, inputs = _build(case)
+    module.eval()
+    torch.manual_seed(1)
+    single = module(*inputs)
+    module.double()
+    torch.manual_seed(1)
+    double = module(*(_double(x) for x in inputs))
+    for got, want in zip(_tensors(double), _tensors(single), strict=True):
+        if want.is_complex() or want.is_floating_point():
+            assert got.dtype == PRECISION[want.dtype]
+        torch.testing.assert_close(got, _double(want), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("case", EXAMPLES)
+def test_state_dict_round_trip_with_weights_only(case):
+    module, inputs = _build(case)
+    module.eval()
+    buffer = io.BytesIO()
+    torch.save(module.state_dict(), buffer)
+    buffer.seek(0)
+    factory = EXAMPLES[case][0]
+    torch.manual_seed(12345)  # another draw of the initial weights
+    other = factory().eval()
+    other.load_state_dict(torch.load(buffer, weights_only=True))
+    torch.manual_seed(1)
+    want = module(*inputs)
+    torch.manual_seed(1)
+    torch.testing.assert_close(other(*inputs), want)

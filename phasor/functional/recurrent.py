@@ -1,0 +1,3 @@
+"""Complex recurrent cells and layers."""
+
+__all__: list[str] = []

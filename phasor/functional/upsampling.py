@@ -1,0 +1,3 @@
+"""Complex up-sampling."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""Complex recurrent cells and layers: thin modules over :mod:`phasor.functional.recurrent`."""
+
+__all__: list[str] = []

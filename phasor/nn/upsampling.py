@@ -1,0 +1,3 @@
+"""Complex up-sampling: thin modules over :mod:`phasor.functional.upsampling`."""
+
+__all__: list[str] = []
