@@ -1,8 +1,10 @@
 """The GTZAN music-genre layout: ``<root>/<genre>/<clip>.wav``, 10 genres, 22,050 Hz, 30 s.
 
-GTZAN cannot be downloaded by phasor; point ``--data-dir`` (or ``$PHASOR_DATA/gtzan/``) at an
-existing copy (:func:`gtzan_root` says which of the two, or the default, chose the folder). WAV files are read with ``soundfile`` (libsndfile), stereo is averaged to
-mono, other sample rates are resampled with :func:`scipy.signal.resample_poly`, and every
+A thin layer over :mod:`phasor.audio.folders` (the class-folder reader) with GTZAN's genre
+names and its advice on where the folder should be. GTZAN cannot be downloaded by phasor;
+point ``--data-dir`` (or ``$PHASOR_DATA/gtzan/``) at an existing copy (:func:`gtzan_root` says
+which of the two, or the default, chose the folder). WAV files are read with ``soundfile``
+(libsndfile), stereo is averaged to mono, other sample rates are resampled with :func:`scipy.signal.resample_poly`, and every
 clip is cut (or zero-padded) to the same length. A file that cannot be read, or holds no
 samples, is never used silently: with ``on_error="skip"`` it is listed by name in
 :attr:`GTZANClips.skipped` (and a warning names it); with ``on_error="raise"`` it raises
@@ -12,14 +14,13 @@ samples, is never used silently: with ``on_error="skip"`` it is listed by name i
 
 from __future__ import annotations
 
-import math
 import os
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from phasor.audio.folders import _scan, read_wav
 from phasor.data import DataError, resolve_data_dir
 from phasor.data.datasets import ENV_VAR
 
@@ -55,36 +56,6 @@ class GTZANClips:
     skipped: list[tuple[Path, str]] = field(default_factory=list)
 
 
-def read_wav(path: str | Path, sample_rate: int) -> np.ndarray:
-    """Read one audio file as mono float32 at ``sample_rate`` Hz.
-
-    Raises :class:`phasor.data.DataError` naming the file if it cannot be decoded or holds
-    no samples.
-    """
-    try:
-        import soundfile
-        from scipy.signal import resample_poly
-    except ImportError as err:
-        raise ImportError(
-            "reading audio needs soundfile and scipy: pip install 'phasor-nn[experiments]'"
-        ) from err
-
-    path = Path(path)
-    try:
-        data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
-    except (RuntimeError, soundfile.LibsndfileError, ValueError) as err:
-        raise DataError(f"cannot read audio file {path}: {err}") from err
-    if data.shape[0] == 0:
-        raise DataError(f"audio file {path} holds no samples")
-    mono = data.mean(axis=1)
-    if rate != sample_rate:
-        g = math.gcd(int(rate), int(sample_rate))
-        mono = resample_poly(mono, sample_rate // g, int(rate) // g).astype(np.float32)
-    if not np.all(np.isfinite(mono)):
-        raise DataError(f"audio file {path} contains non-finite samples")
-    return mono
-
-
 def gtzan_root(data_dir: str | Path | None = None) -> tuple[Path, str]:
     """The GTZAN folder and what chose it: ``data_dir`` (the ``--data-dir`` flag), else
     ``$PHASOR_DATA/gtzan``, else the default ``~/.cache/phasor/gtzan``.
@@ -114,10 +85,6 @@ def _where_to_put(root: Path, chosen_by: str | None) -> str:
             f"with {layout}, or set ${ENV_VAR} to a data root holding a gtzan/ folder"
         )
     return f"pass --data-dir FOLDER with {layout}, or set ${ENV_VAR} to a data root"
-
-
-def _fit_length(x: np.ndarray, n: int) -> np.ndarray:
-    return x[:n] if x.shape[0] >= n else np.pad(x, (0, n - x.shape[0]))
 
 
 def scan_gtzan(
@@ -151,33 +118,20 @@ def scan_gtzan(
             f"GTZAN folder {root} lacks the genre folder(s) {', '.join(missing)}; "
             + _where_to_put(root, chosen_by)
         )
-    n = round(duration * sample_rate)
-    clips, labels, files, skipped = [], [], [], []
-    for label, genre in enumerate(genres):
-        paths = sorted((root / genre).glob("*.wav"))
-        kept = 0
-        for path in paths:
-            if max_per_class is not None and kept >= max_per_class:
-                break
-            try:
-                audio = read_wav(path, sample_rate)
-            except DataError as err:
-                if on_error == "raise":
-                    raise
-                skipped.append((path, str(err)))
-                warnings.warn(f"skipping {path}: {err}", stacklevel=2)
-                continue
-            clips.append(_fit_length(audio, n))
-            labels.append(label)
-            files.append(path)
-            kept += 1
-        if kept == 0:
-            raise DataError(f"no readable .wav files in {root / genre}")
-    return GTZANClips(
-        np.stack(clips).astype(np.float32),
-        np.asarray(labels, dtype=np.int64),
+    clips, skipped = _scan(
+        root,
         genres,
         sample_rate,
-        files,
+        round(duration * sample_rate),
+        on_error,
+        "*.wav",
+        max_per_class,
+    )
+    return GTZANClips(
+        clips.audio,
+        clips.labels,
+        genres,
+        sample_rate,
+        [root / p for p in clips.paths],
         skipped,
     )
