@@ -2,7 +2,11 @@
 
 A classifier with complex logits needs a real number per class; the maps here are the
 modulus ``|z|``, the squared modulus ``|z|^2`` (the ``modSoftmax`` head of seed 000) and the
-real part. Gradients are finite everywhere, including at ``z = 0``.
+real part. Regression and signal losses compare a complex prediction with a complex target:
+squared and absolute errors (on the complex difference or on each part), magnitude, phase and
+log-magnitude losses, the scale-invariant SDR and the complex cosine similarity. Gradients
+are finite everywhere, including at ``z = 0`` (where a phase is needed there, ``z / |z|`` is
+taken as 0, the convention of :func:`torch.sgn`).
 """
 
 from __future__ import annotations
@@ -10,19 +14,31 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from phasor._validation import check_complex
-from phasor.functional.activation import modulus
+from phasor._validation import COMPLEX_DTYPES, REAL_DTYPES, check_complex
+from phasor.functional.activation import _safe_modulus, modulus
 
 __all__ = [
+    "DISTANCE_MODES",
+    "PHASE_KINDS",
     "REAL_MAPS",
+    "complex_cosine_similarity",
     "complex_cross_entropy",
+    "complex_l1",
     "complex_mse",
+    "log_magnitude_loss",
     "magnitude",
+    "magnitude_loss",
     "mod_log_softmax",
     "mod_softmax",
+    "phase_loss",
+    "si_sdr",
+    "si_sdr_loss",
 ]
 
 _REDUCTIONS = ("mean", "sum", "none")
+DISTANCE_MODES: tuple[str, ...] = ("modulus", "split")
+PHASE_KINDS: tuple[str, ...] = ("cosine", "squared")
+_SIMILARITY_MODES = ("real", "modulus")
 
 
 def _squared_modulus(z: torch.Tensor) -> torch.Tensor:
@@ -46,6 +62,48 @@ def _check_reduction(reduction: str) -> None:
 def _check_real_map(real_map: str) -> None:
     if real_map not in REAL_MAPS:
         raise ValueError(f"unknown real_map {real_map!r}; choose one of {', '.join(REAL_MAPS)}")
+
+
+def _check_choice(value: str, choices: tuple[str, ...], name: str) -> None:
+    if value not in choices:
+        raise ValueError(f"unknown {name} {value!r}; choose one of {', '.join(choices)}")
+
+
+def _check_pair(input: torch.Tensor, target: torch.Tensor, allow_real: bool = False) -> None:
+    """Complex (or, with ``allow_real``, real floating) tensors of one dtype and one shape."""
+    if allow_real:
+        for x, name in ((input, "input"), (target, "target")):
+            if not isinstance(x, torch.Tensor):
+                raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+            if x.dtype not in COMPLEX_DTYPES + REAL_DTYPES:
+                raise TypeError(
+                    f"{name} must be float32, float64, complex64 or complex128, got {x.dtype}; "
+                    f"convert it, e.g. {name}.float()"
+                )
+    else:
+        check_complex(input, "input")
+        check_complex(target, "target")
+    if input.dtype != target.dtype:
+        raise TypeError(
+            f"input has dtype {input.dtype} but target has dtype {target.dtype}; "
+            "convert one of them"
+        )
+    if input.shape != target.shape:
+        raise ValueError(
+            f"input and target must have the same shape, got {tuple(input.shape)} and "
+            f"{tuple(target.shape)}"
+        )
+
+
+def _energy(z: torch.Tensor) -> torch.Tensor:
+    """``|z|^2`` of a complex or real tensor, without a square root."""
+    return _squared_modulus(z) if z.is_complex() else z.square()
+
+
+def _phase(z: torch.Tensor) -> torch.Tensor:
+    """``z / |z|``, and 0 at ``z = 0`` with a zero gradient there."""
+    _, nonzero, denom = _safe_modulus(z)
+    return torch.where(nonzero, z / denom, torch.zeros_like(z))
 
 
 def _reduce(loss: torch.Tensor, reduction: str) -> torch.Tensor:
@@ -164,35 +222,294 @@ def complex_cross_entropy(
     return F.cross_entropy(scores, target.long(), reduction=reduction)
 
 
-def complex_mse(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+def complex_mse(
+    input: torch.Tensor, target: torch.Tensor, reduction: str = "mean", mode: str = "modulus"
+) -> torch.Tensor:
     r"""Mean squared error of complex tensors: the squared modulus of the difference.
 
     .. math:: \ell = \operatorname{mean}_k |x_k - y_k|^2
         = \operatorname{mean}_k \bigl[(\Re x_k - \Re y_k)^2 + (\Im x_k - \Im y_k)^2\bigr]
 
-    This is twice :func:`torch.nn.functional.mse_loss` of ``torch.view_as_real`` of the
-    inputs (which also averages over the two parts).
+    ``mode="modulus"`` squares the modulus of the complex difference, ``mode="split"`` adds
+    the squared errors of the real and imaginary parts; by Pythagoras the two are the same
+    number (the option exists for symmetry with :func:`complex_l1`, where they differ). This is
+    twice :func:`torch.nn.functional.mse_loss` of ``torch.view_as_real`` of the inputs (which
+    also averages over the two parts).
 
     Args:
         input: complex prediction.
         target: complex target of the same shape and dtype (no broadcasting).
+        reduction: ``"mean"``, ``"sum"`` or ``"none"``.
+        mode: ``"modulus"`` or ``"split"``.
+
+    Shape:
+        - input, target: ``(*)``, complex, same shape.
+        - Output: scalar, or ``(*)`` real if ``reduction="none"``.
+    """
+    _check_pair(input, target)
+    _check_reduction(reduction)
+    _check_choice(mode, DISTANCE_MODES, "mode")
+    diff = input - target
+    if mode == "split":
+        return _reduce(diff.real.square() + diff.imag.square(), reduction)
+    return _reduce(_squared_modulus(diff), reduction)
+
+
+def complex_l1(
+    input: torch.Tensor, target: torch.Tensor, reduction: str = "mean", mode: str = "modulus"
+) -> torch.Tensor:
+    r"""Mean absolute error of complex tensors.
+
+    .. math::
+        \ell_k = |x_k - y_k| \quad (\text{"modulus"}), \qquad
+        \ell_k = |\Re x_k - \Re y_k| + |\Im x_k - \Im y_k| \quad (\text{"split"})
+
+    The modulus form is rotation invariant (the Euclidean distance in the plane); the split
+    form is the L1 distance of the (Re, Im) pairs, i.e. twice
+    :func:`torch.nn.functional.l1_loss` of ``torch.view_as_real``. At ``x_k = y_k`` both use
+    the gradient 0 (the subgradient of :func:`torch.abs`).
+
+    Args:
+        input: complex prediction.
+        target: complex target of the same shape and dtype (no broadcasting).
+        reduction: ``"mean"``, ``"sum"`` or ``"none"``.
+        mode: ``"modulus"`` or ``"split"``.
+
+    Shape:
+        - input, target: ``(*)``, complex, same shape.
+        - Output: scalar, or ``(*)`` real if ``reduction="none"``.
+    """
+    _check_pair(input, target)
+    _check_reduction(reduction)
+    _check_choice(mode, DISTANCE_MODES, "mode")
+    diff = input - target
+    if mode == "split":
+        return _reduce(diff.real.abs() + diff.imag.abs(), reduction)
+    return _reduce(diff.abs(), reduction)
+
+
+def magnitude_loss(
+    input: torch.Tensor, target: torch.Tensor, p: float = 2.0, reduction: str = "mean"
+) -> torch.Tensor:
+    r"""Error of the magnitudes, blind to the phases.
+
+    .. math:: \ell_k = \bigl|\, |x_k| - |y_k| \,\bigr|^p
+
+    ``p = 2`` (default) is the magnitude MSE of speech enhancement, ``p = 1`` the magnitude
+    L1. The gradient is finite everywhere: 0 at ``x_k = 0`` and, for ``p = 1``, at
+    ``|x_k| = |y_k|``.
+
+    Args:
+        input: complex prediction.
+        target: complex target of the same shape and dtype.
+        p: exponent, at least 1 (below 1 the gradient at ``|x_k| = |y_k|`` is infinite).
         reduction: ``"mean"``, ``"sum"`` or ``"none"``.
 
     Shape:
         - input, target: ``(*)``, complex, same shape.
         - Output: scalar, or ``(*)`` real if ``reduction="none"``.
     """
-    check_complex(input, "input")
-    check_complex(target, "target")
+    _check_pair(input, target)
     _check_reduction(reduction)
-    if input.dtype != target.dtype:
-        raise TypeError(
-            f"input has dtype {input.dtype} but target has dtype {target.dtype}; "
-            "convert one of them"
-        )
-    if input.shape != target.shape:
+    if not p >= 1:
+        raise ValueError(f"p must be at least 1, got {p}")
+    return _reduce((input.abs() - target.abs()).abs().pow(p), reduction)
+
+
+def phase_loss(
+    input: torch.Tensor, target: torch.Tensor, kind: str = "cosine", reduction: str = "mean"
+) -> torch.Tensor:
+    r"""Error of the phases, blind to the magnitudes, with the difference wrapped.
+
+    .. math::
+        \ell_k = 1 - \cos(\arg x_k - \arg y_k) = 1 - \Re \frac{x_k \bar y_k}{|x_k|\,|y_k|}
+        \quad (\text{"cosine"}), \qquad
+        \ell_k = \bigl(\operatorname{wrap}(\arg x_k - \arg y_k)\bigr)^2
+        \quad (\text{"squared"})
+
+    where :math:`\operatorname{wrap}(\delta) = \arg e^{i\delta} \in (-\pi, \pi]`, so a
+    difference of :math:`2\pi - 0.1` counts as :math:`-0.1`. ``"cosine"`` is smooth and lies in
+    ``[0, 2]``; ``"squared"`` lies in ``[0, \pi^2]`` and, like the wrap itself, jumps where the
+    difference crosses :math:`\pm\pi`. Both are invariant to positive rescaling of either
+    argument, element by element.
+
+    Where ``x_k = 0`` or ``y_k = 0`` there is no phase: the phase factor ``z / |z|`` is taken as
+    0 there, so the element contributes the constant 1 (``"cosine"``) or 0 (``"squared"``) with
+    a zero gradient, finite in forward and backward.
+
+    Args:
+        input: complex prediction.
+        target: complex target of the same shape and dtype.
+        kind: ``"cosine"`` or ``"squared"``.
+        reduction: ``"mean"``, ``"sum"`` or ``"none"``.
+
+    Shape:
+        - input, target: ``(*)``, complex, same shape.
+        - Output: scalar, or ``(*)`` real if ``reduction="none"``.
+    """
+    _check_pair(input, target)
+    _check_reduction(reduction)
+    _check_choice(kind, PHASE_KINDS, "kind")
+    rotation = _phase(input) * _phase(target).conj()
+    if kind == "cosine":
+        return _reduce(1 - rotation.real, reduction)
+    return _reduce(torch.angle(rotation).square(), reduction)
+
+
+def log_magnitude_loss(
+    input: torch.Tensor, target: torch.Tensor, eps: float = 1e-7, reduction: str = "mean"
+) -> torch.Tensor:
+    r"""Absolute error of the log-magnitudes (a log-spectral distance for spectrograms).
+
+    .. math:: \ell_k = \bigl|\log(|x_k| + \epsilon) - \log(|y_k| + \epsilon)\bigr|
+
+    The logarithm weighs quiet and loud bins alike; :math:`\epsilon` bounds the loss and its
+    gradient for near-silent bins (at most :math:`1/\epsilon` per element).
+
+    Args:
+        input: complex prediction, e.g. an STFT.
+        target: complex target of the same shape and dtype.
+        eps: positive offset inside the logarithms.
+        reduction: ``"mean"``, ``"sum"`` or ``"none"``.
+
+    Shape:
+        - input, target: ``(*)``, complex, same shape.
+        - Output: scalar, or ``(*)`` real if ``reduction="none"``.
+    """
+    _check_pair(input, target)
+    _check_reduction(reduction)
+    if not eps > 0:
+        raise ValueError(f"eps must be positive, got {eps}")
+    return _reduce((torch.log(input.abs() + eps) - torch.log(target.abs() + eps)).abs(), reduction)
+
+
+def _dims(x: torch.Tensor, dim: int | tuple[int, ...]) -> tuple[int, ...]:
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    if not dims or any(not -x.dim() <= d < x.dim() for d in dims):
         raise ValueError(
-            f"input and target must have the same shape, got {tuple(input.shape)} and "
-            f"{tuple(target.shape)}"
+            f"dim={dim} must name one or more dimensions of the input of shape {tuple(x.shape)}"
         )
-    return _reduce(_squared_modulus(input - target), reduction)
+    return dims
+
+
+def _unit_energy(x: torch.Tensor, dims: tuple[int, ...]) -> torch.Tensor:
+    """``x / ||x||`` over ``dims``; 0 for a signal of zero energy (with a zero gradient)."""
+    energy = _energy(x).sum(dim=dims, keepdim=True)
+    nonzero = energy > 0
+    norm = torch.sqrt(torch.where(nonzero, energy, torch.ones_like(energy)))
+    return torch.where(nonzero, x / norm, torch.zeros_like(x))
+
+
+def si_sdr(
+    input: torch.Tensor,
+    target: torch.Tensor,
+    dim: int | tuple[int, ...] = -1,
+    eps: float = 1e-8,
+) -> torch.Tensor:
+    r"""Scale-invariant signal-to-distortion ratio in dB (Le Roux et al., 2019), per signal.
+
+    With the inner product :math:`\langle a, b \rangle = \sum_n \bar a_n b_n` over ``dim``
+    (complex for complex signals, the dot product for real ones), the estimate :math:`\hat s`
+    is split into its projection on the reference :math:`s` and the rest:
+
+    .. math::
+        \alpha = \frac{\langle s, \hat s \rangle}{\|s\|^2}, \qquad
+        \mathrm{SI\text{-}SDR}(\hat s, s) = 10 \log_{10}
+        \frac{\|\alpha s\|^2}{\|\hat s - \alpha s\|^2}
+
+    It is unchanged when either signal is multiplied by a nonzero scalar (complex for complex
+    signals: a global gain and phase). Both are first scaled to unit energy, which leaves the
+    ratio as it is, and :math:`\epsilon` is then added to the two energies, which caps the
+    result at about :math:`10 \log_{10}(1/\epsilon)` = 80 dB for the default and keeps it finite
+    for identical signals; a signal of zero energy counts as zero after scaling. The means are
+    not removed: subtract them first for the zero-mean variant.
+
+    Use ``dim=-1`` for waveforms ``(..., time)`` (real or complex) and ``dim=(-2, -1)`` for
+    complex spectrograms ``(..., freq, time)``, whose inner product is then the complex one
+    over all bins. :func:`si_sdr_loss` is the negative, as a loss to minimise.
+
+    Args:
+        input: estimate, real or complex.
+        target: reference of the same shape and dtype.
+        dim: dimension(s) that hold one signal.
+        eps: non-negative offset of the unit-scaled energies.
+
+    Shape:
+        - input, target: ``(*)``, same shape.
+        - Output: ``(*)`` without the dimensions in ``dim``, real.
+    """
+    _check_pair(input, target, allow_real=True)
+    dims = _dims(input, dim)
+    if not eps >= 0:
+        raise ValueError(f"eps must be non-negative, got {eps}")
+    estimate, reference = _unit_energy(input, dims), _unit_energy(target, dims)
+    alpha = (reference.conj() * estimate).sum(dim=dims, keepdim=True)
+    signal = _energy(alpha).sum(dim=dims)
+    distortion = _energy(estimate - alpha * reference).sum(dim=dims)
+    return 10 * (torch.log10(signal + eps) - torch.log10(distortion + eps))
+
+
+def si_sdr_loss(
+    input: torch.Tensor,
+    target: torch.Tensor,
+    dim: int | tuple[int, ...] = -1,
+    eps: float = 1e-8,
+    reduction: str = "mean",
+) -> torch.Tensor:
+    r"""Negative SI-SDR in dB, a loss to minimise: :math:`\ell = -\mathrm{SI\text{-}SDR}(\hat s, s)`.
+
+    See :func:`si_sdr` for the definition; a perfect estimate gives about -80 dB (the cap
+    set by ``eps``), an estimate orthogonal to the reference about +80 dB.
+
+    Args:
+        input: estimate, real or complex (waveforms or complex spectrograms).
+        target: reference of the same shape and dtype.
+        dim: dimension(s) that hold one signal: ``-1`` for waveforms, ``(-2, -1)`` for
+            spectrograms.
+        eps: non-negative offset, see :func:`si_sdr`.
+        reduction: ``"mean"``, ``"sum"`` or ``"none"`` (over the signals).
+
+    Shape:
+        - input, target: ``(*)``, same shape.
+        - Output: scalar, or ``(*)`` without the dimensions in ``dim`` if ``reduction="none"``.
+    """
+    _check_reduction(reduction)
+    return _reduce(-si_sdr(input, target, dim=dim, eps=eps), reduction)
+
+
+def complex_cosine_similarity(
+    x1: torch.Tensor, x2: torch.Tensor, dim: int = 1, eps: float = 1e-8, mode: str = "real"
+) -> torch.Tensor:
+    r"""Cosine similarity of complex vectors along ``dim``.
+
+    .. math::
+        \frac{\Re \langle x_1, x_2 \rangle}{\max(\|x_1\|, \epsilon)\,\max(\|x_2\|, \epsilon)}
+        \quad (\text{"real"}), \qquad
+        \frac{|\langle x_1, x_2 \rangle|}{\max(\|x_1\|, \epsilon)\,\max(\|x_2\|, \epsilon)}
+        \quad (\text{"modulus"})
+
+    with :math:`\langle a, b \rangle = \sum_n \bar a_n b_n`. ``"real"`` lies in ``[-1, 1]``
+    and is the cosine similarity of the vectors of (Re, Im) pairs (as
+    :func:`torch.nn.functional.cosine_similarity` of ``torch.view_as_real``, flattened);
+    ``"modulus"`` lies in ``[0, 1]`` and ignores a global phase: it is 1 when
+    :math:`x_2 = c\,x_1` for any complex :math:`c \neq 0`. The norms are clamped by
+    :math:`\epsilon`, as in torch. For a loss use ``1 - similarity``.
+
+    Args:
+        x1, x2: complex tensors of the same shape and dtype.
+        dim: dimension of the vectors.
+        eps: lower bound of each norm.
+        mode: ``"real"`` or ``"modulus"``.
+
+    Shape:
+        - x1, x2: ``(*)``, complex, same shape.
+        - Output: ``(*)`` without ``dim``, real.
+    """
+    _check_pair(x1, x2)
+    _check_choice(mode, _SIMILARITY_MODES, "mode")
+    _dims(x1, dim)
+    inner = (x1.conj() * x2).sum(dim=dim)
+    norms = torch.linalg.vector_norm(x1, dim=dim).clamp_min(eps) * torch.linalg.vector_norm(
+        x2, dim=dim
+    ).clamp_min(eps)
+    return (inner.real if mode == "real" else inner.abs()) / norms
