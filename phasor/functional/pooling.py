@@ -1,8 +1,10 @@
-"""Complex pooling: max pooling by magnitude, average pooling on the real and imaginary parts.
+"""Complex pooling: max pooling by magnitude, average pooling on the real and imaginary parts,
+spectral pooling.
 
-Max pooling keeps, in each window, the complex value with the largest modulus ``|z|`` (its
-phase comes along untouched); the gradient flows to that element only. Average pooling is
-linear, so it is the real average pooling applied to ``Re z`` and ``Im z``.
+Max pooling (windowed or adaptive) keeps, in each window, the complex value with the largest
+modulus ``|z|`` (its phase comes along untouched); the gradient flows to that element only.
+Average pooling is linear, so it is the real average pooling applied to ``Re z`` and ``Im z``.
+Spectral pooling (Rippel et al. 2015) keeps the lowest frequencies of the spatial DFT.
 
 Max pooling compares the squared modulus as computed in the input's real dtype,
 ``(Re z)^2 + (Im z)^2``; equal squares go to the first element in scan order, as in torch's
@@ -17,7 +19,8 @@ Windows that tile the plane (``stride == kernel_size``, no padding or dilation: 
 ``MaxPool2d(2)``) are pooled in eager mode by phasor's own elementwise path, about twice as
 fast on CPU as torch's pooling kernel, which takes the other windows, and every window under
 :func:`torch.compile` and :mod:`torch.func` transforms. All paths compare the same squares,
-so they return the same winners and indices, near-ties included.
+so they return the same winners and indices, near-ties included. Adaptive max pooling
+always takes torch's adaptive kernel (and the same squares and fallback).
 """
 
 from __future__ import annotations
@@ -33,14 +36,23 @@ from phasor._validation import check_complex, check_ndim
 __all__ = [
     "adaptive_avg_pool1d",
     "adaptive_avg_pool2d",
+    "adaptive_avg_pool3d",
+    "adaptive_max_pool1d",
+    "adaptive_max_pool2d",
+    "adaptive_max_pool3d",
     "avg_pool1d",
     "avg_pool2d",
+    "avg_pool3d",
     "max_pool1d",
     "max_pool2d",
+    "max_pool3d",
+    "spectral_pool1d",
+    "spectral_pool2d",
 ]
 
 _SHAPE_1D = "(N, C, L) or unbatched (C, L)"
 _SHAPE_2D = "(N, C, H, W) or unbatched (C, H, W)"
+_SHAPE_3D = "(N, C, D, H, W) or unbatched (C, D, H, W)"
 
 
 def _gather_by_index(input: torch.Tensor, indices: torch.Tensor, spatial: int) -> torch.Tensor:
@@ -175,16 +187,12 @@ def _check_windows(sizes, kernel_size, stride, padding, dilation, ceil_mode) -> 
                 )
 
 
-def _max_pool(input, pool, spatial, kernel_size, stride, padding, dilation, ceil_mode):
+def _winners(input: torch.Tensor, argmax, kernel) -> torch.Tensor:
     """Winners by the computed ``|z|^2`` (first of equals), or by ``|z|`` where a square in some
-    window is not finite; see the module docstring. Gradients reach ``input`` through the
-    gather only."""
-    stride = kernel_size if stride is None else stride
+    window is not finite; see the module docstring. ``argmax(key)`` is torch's real pooling
+    with indices; ``kernel`` the tiling kernel of :func:`_tiles` or ``None``. Returns the
+    flat plane index of each winner, for :func:`_gather_by_index`."""
     z = input.detach()
-
-    def argmax(key: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return pool(key, kernel_size, stride, padding, dilation, ceil_mode, return_indices=True)
-
     pairs = torch.view_as_real(z.resolve_conj())
     re, im = pairs[..., 0], pairs[..., 1]
     if torch.compiler.is_compiling() or torch._C._functorch.is_functorch_wrapped_tensor(z):
@@ -194,7 +202,6 @@ def _max_pool(input, pool, spatial, kernel_size, stride, padding, dilation, ceil
         by_modulus = argmax(z.abs())[1]
         indices = torch.where(torch.isfinite(squares).all(), by_square, by_modulus)
     else:
-        kernel = _tiles(input, spatial, kernel_size, stride, padding, dilation, ceil_mode)
         indices = None
         if kernel is not None:
             indices = _tile_argmax(z, kernel)
@@ -204,6 +211,19 @@ def _max_pool(input, pool, spatial, kernel_size, stride, padding, dilation, ceil
                 indices = by_square
         if indices is None:
             indices = argmax(z.abs())[1]
+    return indices
+
+
+def _max_pool(input, pool, spatial, kernel_size, stride, padding, dilation, ceil_mode):
+    """Windowed max pooling by magnitude with torch's real ``pool`` for the general windows.
+    Gradients reach ``input`` through the gather only."""
+    stride = kernel_size if stride is None else stride
+
+    def argmax(key: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return pool(key, kernel_size, stride, padding, dilation, ceil_mode, return_indices=True)
+
+    kernel = _tiles(input, spatial, kernel_size, stride, padding, dilation, ceil_mode)
+    indices = _winners(input, argmax, kernel)
     # After torch's pooling has validated the arguments.
     _check_windows(input.shape[-spatial:], kernel_size, stride, padding, dilation, ceil_mode)
     return _gather_by_index(input, indices, spatial), indices
@@ -276,6 +296,122 @@ def max_pool2d(
     return (out, indices) if return_indices else out
 
 
+def max_pool3d(
+    input: torch.Tensor,
+    kernel_size,
+    stride=None,
+    padding=0,
+    dilation=1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+):
+    r"""3-D max pooling by magnitude.
+
+    .. math::
+        \text{out}(N_i, C_j, d, h, w) = x(N_i, C_j, p^\ast), \quad
+        p^\ast = \operatorname*{arg\,max}_{p \in \text{window}(d, h, w)} |x(N_i, C_j, p)|
+
+    Arguments as in :func:`torch.nn.functional.max_pool3d`; ``stride=None`` means
+    ``kernel_size``. Ties, NaN and padding as in :func:`max_pool2d`. With
+    ``return_indices=True`` also returns the flat position ``(d * H_in + h) * W_in + w`` of
+    each winner in its ``(D, H, W)`` volume (as torch does).
+
+    Shape:
+        - Input: :math:`(N, C, D_{in}, H_{in}, W_{in})` or :math:`(C, D_{in}, H_{in}, W_{in})`,
+          complex.
+        - Output: :math:`(N, C, D_{out}, H_{out}, W_{out})` or
+          :math:`(C, D_{out}, H_{out}, W_{out})`, same dtype, with the sizes as in
+          :class:`torch.nn.MaxPool3d`.
+    """
+    check_complex(input)
+    check_ndim(input, (4, 5), shape=_SHAPE_3D)
+    out, indices = _max_pool(
+        input, F.max_pool3d, 3, kernel_size, stride, padding, dilation, ceil_mode
+    )
+    return (out, indices) if return_indices else out
+
+
+def _adaptive_max_pool(input, pool, spatial, output_size, return_indices):
+    def argmax(key: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return pool(key, output_size, return_indices=True)
+
+    indices = _winners(input, argmax, None)
+    out = _gather_by_index(input, indices, spatial)
+    return (out, indices) if return_indices else out
+
+
+def adaptive_max_pool1d(input: torch.Tensor, output_size, return_indices: bool = False):
+    r"""1-D adaptive max pooling by magnitude.
+
+    .. math::
+        \text{out}(N_i, C_j, l) = x(N_i, C_j, m^\ast), \quad
+        m^\ast = \operatorname*{arg\,max}_{\lfloor l L_{in} / L_{out} \rfloor \le m <
+        \lceil (l + 1) L_{in} / L_{out} \rceil} |x(N_i, C_j, m)|
+
+    The bins are those of :func:`torch.nn.functional.adaptive_max_pool1d`; ties and NaN as in
+    :func:`max_pool1d`. With ``return_indices=True`` also returns the position of each winner
+    along ``L``.
+
+    Shape:
+        - Input: :math:`(N, C, L_{in})` or :math:`(C, L_{in})`, complex.
+        - Output: :math:`(N, C, L_{out})` or :math:`(C, L_{out})` with
+          :math:`L_{out} = \text{output\_size}`, same dtype.
+    """
+    check_complex(input)
+    check_ndim(input, (2, 3), shape=_SHAPE_1D)
+    return _adaptive_max_pool(input, F.adaptive_max_pool1d, 1, output_size, return_indices)
+
+
+def adaptive_max_pool2d(input: torch.Tensor, output_size, return_indices: bool = False):
+    r"""2-D adaptive max pooling by magnitude.
+
+    .. math::
+        \text{out}(N_i, C_j, h, w) = x(N_i, C_j, p^\ast), \quad
+        p^\ast = \operatorname*{arg\,max}_{p \in \text{bin}(h) \times \text{bin}(w)}
+        |x(N_i, C_j, p)|
+
+    with the bins :math:`\text{bin}(h) = [\lfloor h H_{in} / H_{out} \rfloor,
+    \lceil (h + 1) H_{in} / H_{out} \rceil)` of
+    :func:`torch.nn.functional.adaptive_max_pool2d` (likewise along ``W``). ``output_size`` is
+    an int or a pair; ``None`` in a pair keeps that input size. Ties and NaN as in
+    :func:`max_pool2d`; with ``return_indices=True`` also returns the flat position
+    ``row * W_in + col`` of each winner.
+
+    Shape:
+        - Input: :math:`(N, C, H_{in}, W_{in})` or :math:`(C, H_{in}, W_{in})`, complex.
+        - Output: :math:`(N, C, H_{out}, W_{out})` or :math:`(C, H_{out}, W_{out})` with
+          :math:`(H_{out}, W_{out}) = \text{output\_size}`, same dtype.
+    """
+    check_complex(input)
+    check_ndim(input, (3, 4), shape=_SHAPE_2D)
+    return _adaptive_max_pool(input, F.adaptive_max_pool2d, 2, output_size, return_indices)
+
+
+def adaptive_max_pool3d(input: torch.Tensor, output_size, return_indices: bool = False):
+    r"""3-D adaptive max pooling by magnitude.
+
+    .. math::
+        \text{out}(N_i, C_j, d, h, w) = x(N_i, C_j, p^\ast), \quad
+        p^\ast = \operatorname*{arg\,max}_{p \in \text{bin}(d) \times \text{bin}(h)
+        \times \text{bin}(w)} |x(N_i, C_j, p)|
+
+    with the bins of :func:`torch.nn.functional.adaptive_max_pool3d` (as in
+    :func:`adaptive_max_pool2d`). ``output_size`` is an int or a triple; ``None`` keeps that
+    input size. With ``return_indices=True`` also returns the flat position
+    ``(d * H_in + h) * W_in + w`` of each winner.
+
+    Shape:
+        - Input: :math:`(N, C, D_{in}, H_{in}, W_{in})` or :math:`(C, D_{in}, H_{in}, W_{in})`,
+          complex.
+        - Output: :math:`(N, C, D_{out}, H_{out}, W_{out})` or
+          :math:`(C, D_{out}, H_{out}, W_{out})` with
+          :math:`(D_{out}, H_{out}, W_{out}) = \text{output\_size}`, same dtype.
+    """
+    check_complex(input)
+    check_ndim(input, (4, 5), shape=_SHAPE_3D)
+    return _adaptive_max_pool(input, F.adaptive_max_pool3d, 3, output_size, return_indices)
+
+
 def _split(pool, input: torch.Tensor, *args, **kwargs) -> torch.Tensor:
     return torch.complex(pool(input.real, *args, **kwargs), pool(input.imag, *args, **kwargs))
 
@@ -346,6 +482,42 @@ def avg_pool2d(
     )
 
 
+def avg_pool3d(
+    input: torch.Tensor,
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> torch.Tensor:
+    r"""3-D average pooling of the real and imaginary parts.
+
+    .. math::
+        \text{out} = \operatorname{avgpool}(\Re x) + i\,\operatorname{avgpool}(\Im x)
+
+    Arguments as in :func:`torch.nn.functional.avg_pool3d`.
+
+    Shape:
+        - Input: :math:`(N, C, D_{in}, H_{in}, W_{in})` or :math:`(C, D_{in}, H_{in}, W_{in})`,
+          complex.
+        - Output: :math:`(N, C, D_{out}, H_{out}, W_{out})` or
+          :math:`(C, D_{out}, H_{out}, W_{out})`, same dtype.
+    """
+    check_complex(input)
+    check_ndim(input, (4, 5), shape=_SHAPE_3D)
+    return _split(
+        F.avg_pool3d,
+        input,
+        kernel_size,
+        stride=stride,
+        padding=padding,
+        ceil_mode=ceil_mode,
+        count_include_pad=count_include_pad,
+        divisor_override=divisor_override,
+    )
+
+
 def adaptive_avg_pool1d(input: torch.Tensor, output_size) -> torch.Tensor:
     r"""1-D adaptive average pooling of the real and imaginary parts.
 
@@ -381,3 +553,116 @@ def adaptive_avg_pool2d(input: torch.Tensor, output_size) -> torch.Tensor:
     check_complex(input)
     check_ndim(input, (3, 4), shape=_SHAPE_2D)
     return _split(F.adaptive_avg_pool2d, input, output_size)
+
+
+def adaptive_avg_pool3d(input: torch.Tensor, output_size) -> torch.Tensor:
+    r"""3-D adaptive average pooling of the real and imaginary parts.
+
+    .. math::
+        \text{out} = \operatorname{aap}(\Re x) + i\,\operatorname{aap}(\Im x)
+
+    where :math:`\operatorname{aap}` is torch's adaptive average pooling.
+    ``output_size`` is an int or a triple; ``None`` in a triple keeps that input size.
+
+    Shape:
+        - Input: :math:`(N, C, D_{in}, H_{in}, W_{in})` or :math:`(C, D_{in}, H_{in}, W_{in})`,
+          complex.
+        - Output: :math:`(N, C, D_{out}, H_{out}, W_{out})` or
+          :math:`(C, D_{out}, H_{out}, W_{out})` with
+          :math:`(D_{out}, H_{out}, W_{out}) = \text{output\_size}`, same dtype.
+    """
+    check_complex(input)
+    check_ndim(input, (4, 5), shape=_SHAPE_3D)
+    return _split(F.adaptive_avg_pool3d, input, output_size)
+
+
+def _crop_spectrum(spectrum: torch.Tensor, dim: int, size: int) -> torch.Tensor:
+    """The ``size`` lowest frequencies of ``spectrum`` along ``dim``, in FFT order.
+
+    Keeps the frequencies ``k`` with ``|k| < size / 2``; for even ``size`` the output's
+    Nyquist bin (frequency ``-size / 2``, which at the output rate is also ``+size / 2``)
+    gets the sum of the input's coefficients at ``+size / 2`` and ``-size / 2``.
+    """
+    n = spectrum.shape[dim]
+    low = spectrum.narrow(dim, 0, (size + 1) // 2)
+    high = spectrum.narrow(dim, n - size // 2, size // 2)
+    if size % 2 == 0:
+        nyquist = spectrum.narrow(dim, size // 2, 1)
+        high = torch.cat(
+            [high.narrow(dim, 0, 1) + nyquist, high.narrow(dim, 1, size // 2 - 1)], dim
+        )
+    return torch.cat([low, high], dim)
+
+
+def _spectral_pool(input: torch.Tensor, output_size, spatial: int) -> torch.Tensor:
+    sizes = input.shape[-spatial:]
+    wanted = _as_tuple(output_size, spatial)
+    if len(wanted) != spatial:
+        raise ValueError(f"output_size must be an int or {spatial} ints, got {output_size}")
+    wanted = tuple(n if o is None else o for o, n in zip(wanted, sizes, strict=True))
+    if not all(isinstance(o, int) and 0 < o <= n for o, n in zip(wanted, sizes, strict=True)):
+        raise ValueError(
+            f"output_size must be positive and at most the input size {tuple(sizes)} along "
+            f"each spatial dimension, got {output_size}"
+        )
+    dims = tuple(range(input.dim() - spatial, input.dim()))
+    spectrum = torch.fft.fftn(input, dim=dims, norm="forward")
+    for dim, o, n in zip(dims, wanted, sizes, strict=True):
+        if o < n:
+            spectrum = _crop_spectrum(spectrum, dim, o)
+    return torch.fft.ifftn(spectrum, dim=dims, norm="forward")
+
+
+def spectral_pool1d(input: torch.Tensor, output_size) -> torch.Tensor:
+    r"""1-D spectral pooling (Rippel et al. 2015): keep the ``output_size`` lowest frequencies.
+
+    With :math:`X_k = \frac{1}{L_{in}} \sum_m x_m e^{-2\pi i k m / L_{in}}` (DFT over ``L``),
+
+    .. math::
+        \text{out}_j = \sum_{k \in B} X_k\, e^{2\pi i k j / L_{out}}, \qquad
+        B = \{k : -L_{out}/2 \le k \le L_{out}/2\},
+
+    that is the band-limited trigonometric interpolant of ``x`` sampled at
+    :math:`t_j = j L_{in} / L_{out}`. A constant stays constant, and a signal made of the
+    frequencies in :math:`B` is resampled exactly. For odd :math:`L_{out}` the band is
+    :math:`|k| \le (L_{out} - 1)/2`; for even :math:`L_{out}` it holds both
+    :math:`\pm L_{out}/2`, which alias onto the output's one Nyquist bin, so their
+    coefficients add up there (as sampling does; a real signal stays real).
+    ``output_size = L_in`` is the identity; larger sizes raise ``ValueError``.
+
+    Shape:
+        - Input: :math:`(N, C, L_{in})` or :math:`(C, L_{in})`, complex.
+        - Output: :math:`(N, C, L_{out})` or :math:`(C, L_{out})` with
+          :math:`L_{out} = \text{output\_size}`, same dtype.
+    """
+    check_complex(input)
+    check_ndim(input, (2, 3), shape=_SHAPE_1D)
+    return _spectral_pool(input, output_size, 1)
+
+
+def spectral_pool2d(input: torch.Tensor, output_size) -> torch.Tensor:
+    r"""2-D spectral pooling (Rippel et al. 2015): keep the lowest frequencies of the 2-D DFT.
+
+    With :math:`X_{kl}` the DFT over ``(H, W)`` divided by :math:`H_{in} W_{in}`,
+
+    .. math::
+        \text{out}_{ab} = \sum_{k \in B_H} \sum_{l \in B_W} X_{kl}\,
+        e^{2\pi i (k a / H_{out} + l b / W_{out})}, \qquad
+        B_H = \{k : -H_{out}/2 \le k \le H_{out}/2\}
+
+    (likewise :math:`B_W`): the centred crop of the spectrum, inverse-transformed, so that a
+    constant image stays constant and an image made of the frequencies in
+    :math:`B_H \times B_W` is resampled exactly at the coarse grid
+    :math:`(a H_{in} / H_{out}, b W_{in} / W_{out})`. Even sizes: the two Nyquist
+    frequencies :math:`\pm H_{out}/2` add up in the output's Nyquist row (likewise columns),
+    see :func:`spectral_pool1d`. ``output_size`` is an int or a pair, ``None`` keeps that
+    input size; each size must lie in ``1 .. input size``.
+
+    Shape:
+        - Input: :math:`(N, C, H_{in}, W_{in})` or :math:`(C, H_{in}, W_{in})`, complex.
+        - Output: :math:`(N, C, H_{out}, W_{out})` or :math:`(C, H_{out}, W_{out})` with
+          :math:`(H_{out}, W_{out}) = \text{output\_size}`, same dtype.
+    """
+    check_complex(input)
+    check_ndim(input, (3, 4), shape=_SHAPE_2D)
+    return _spectral_pool(input, output_size, 2)
