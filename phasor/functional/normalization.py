@@ -1,4 +1,5 @@
-r"""Complex normalisation: 2x2 whitening batch norm, split ("naive") batch norm, layer norm.
+r"""Complex normalisation: 2x2 whitening (batch, group and instance norm), split ("naive")
+batch norm, magnitude-only batch norm, layer norm and RMS norm.
 
 Complex batch norm (Trabelsi et al., *Deep Complex Networks*, 2018) treats each channel's
 values as 2-D real vectors :math:`(\Re z, \Im z)` and whitens them with the inverse square
@@ -7,7 +8,8 @@ both parts, no correlation) rather than merely centred and scaled part by part.
 
 Conventions used by all functions here:
 
-- The channel dimension is dim 1; statistics are taken over every other dimension.
+- The channel dimension is dim 1. Batch norms take statistics over every other dimension,
+  instance norm per sample and channel, group norm per sample and group of channels.
 - The covariance used for whitening is the biased (population) one; the running covariance
   is updated with the unbiased one, ``n / (n - 1)`` times larger, like ``torch.nn.BatchNorm``.
 - Running statistics are updated in place:
@@ -25,10 +27,20 @@ from torch.autograd import forward_ad
 
 from phasor._validation import check_complex, check_ndim
 
-__all__ = ["complex_batch_norm", "complex_layer_norm", "naive_batch_norm"]
+__all__ = [
+    "complex_batch_norm",
+    "complex_group_norm",
+    "complex_instance_norm",
+    "complex_layer_norm",
+    "complex_rms_norm",
+    "magnitude_batch_norm",
+    "naive_batch_norm",
+]
 
 _BATCH_SHAPE = "(N, C), (N, C, L), (N, C, H, W) or (N, C, D, H, W)"
 _BATCH_NDIMS = (2, 3, 4, 5)
+_INSTANCE_SHAPE = "(N, C, L), (N, C, H, W) or (N, C, D, H, W)"
+_INSTANCE_NDIMS = (3, 4, 5)
 
 
 _CHANNEL_HINT = "the input's dim 1 must equal the layer's num_features"
@@ -72,8 +84,8 @@ def _empty_batch(
     ``flat``, yet computed from ``weight`` and ``bias`` so that their gradients exist (as zeros),
     as in :func:`torch.nn.functional.batch_norm`."""
     out = flat.clone()
-    if weight is not None:
-        out = out * weight[:, :1]
+    if weight is not None:  # (C,) or (C, 3)
+        out = out * weight.reshape(weight.shape[0], -1)[:, :1]
     if bias is not None:
         out = out + bias[:, None]
     return out
@@ -315,6 +327,16 @@ def _needs_traceable_ops() -> bool:
     )
 
 
+def _whiten(
+    flat: torch.Tensor, weight: torch.Tensor | None, bias: torch.Tensor | None, eps: float
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """:func:`_batch_whitening` of ``(N, C, L)``, by the hand-written backward of
+    :class:`_BatchWhitening` unless a transform needs plain ops."""
+    if _needs_traceable_ops():
+        return _batch_whitening(flat, weight, bias, eps)
+    return _BatchWhitening.apply(flat, weight, bias, eps)
+
+
 def complex_batch_norm(
     input: torch.Tensor,
     running_mean: torch.Tensor | None = None,
@@ -383,10 +405,7 @@ def complex_batch_norm(
             _check_batch_size(input)
         if flat.numel() == 0:
             return _empty_batch(flat, weight, bias).reshape(input.shape)
-        if _needs_traceable_ops():
-            out, mean, cov = _batch_whitening(flat, weight, bias, eps)
-        else:
-            out, mean, cov = _BatchWhitening.apply(flat, weight, bias, eps)
+        out, mean, cov = _whiten(flat, weight, bias, eps)
         if training and running_mean is not None:
             n = flat.shape[0] * flat.shape[2]
             with torch.no_grad():
@@ -502,3 +521,275 @@ def complex_layer_norm(
     if bias is not None:
         out = out + bias
     return out
+
+
+def _instance_whitening(
+    input: torch.Tensor, groups: int, eps: float
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Whitening of each sample's ``groups`` groups of consecutive channels, for a non-empty
+    ``(N, C, *)`` input: the whitened ``(N, C, L)`` tensor, the means ``(N, G)`` and the biased
+    covariances ``(N, G, 3)``.
+
+    The ``N G`` groups are the channels of a batch of one for the batch-norm helpers, so the
+    whitening is the same closed form, scale-invariant, with the same hand-written backward.
+    """
+    n, channels = input.shape[:2]
+    length = math.prod(input.shape[2:])
+    flat = input.reshape(1, n * groups, channels // groups * length)
+    out, mean, cov = _whiten(flat, None, None, eps)
+    return out.reshape(n, channels, length), mean.view(n, groups), cov.view(n, groups, 3)
+
+
+def _affine(x: torch.Tensor, weight: torch.Tensor | None, bias: torch.Tensor | None):
+    r"""``Γ x + β`` per channel of a complex ``(N, C, L)`` tensor, with the real ``(C, 3)``
+    symmetric :math:`\Gamma` as ``(γ_rr, γ_ri, γ_ii)`` and the complex ``(C,)`` :math:`\beta`."""
+    if weight is not None:
+        grr, gri, gii = weight.unbind(-1)
+        x = _apply_matrix(x, _matrix_factors(grr, gri, gri, gii, x.shape[2]), None)
+    return x if bias is None else x + bias[:, None]
+
+
+def complex_group_norm(
+    input: torch.Tensor,
+    num_groups: int,
+    weight: torch.Tensor | None = None,
+    bias: torch.Tensor | None = None,
+    eps: float = 1e-5,
+) -> torch.Tensor:
+    r"""Complex group normalisation by 2x2 whitening per sample and group of channels.
+
+    The ``C`` channels are split into ``num_groups`` groups of consecutive channels. For each
+    sample and group, with :math:`x = (\Re z, \Im z)^T` over the group's channels and all
+    spatial positions:
+
+    .. math::
+        \tilde x = (V + \epsilon I)^{-1/2} (x - \mathbb{E}[x]), \qquad
+        \text{out}_c = \begin{pmatrix} \gamma_{rr} & \gamma_{ri} \\ \gamma_{ri} & \gamma_{ii}
+        \end{pmatrix}_c \tilde x_c + \beta_c
+
+    with the biased 2x2 covariance :math:`V` of the group, inverted as in
+    :func:`complex_batch_norm` (closed form, finite wherever :math:`V` is), and the affine map
+    per channel :math:`c`. No running statistics: train and eval agree. With
+    ``num_groups = C`` it is :func:`complex_instance_norm`; with ``num_groups = 1`` each
+    sample is whitened as a whole. An empty input gives an empty output (and zero parameter
+    gradients).
+
+    Args:
+        input: complex tensor, channels in dim 1.
+        num_groups: number of groups; must divide ``C``.
+        weight: real ``(C, 3)`` symmetric :math:`\gamma` as ``(γ_rr, γ_ri, γ_ii)``, or ``None``
+            (identity).
+        bias: complex ``(C,)`` :math:`\beta`, or ``None`` (zero).
+        eps: added to the diagonal of each covariance before whitening.
+
+    Shape:
+        - Input: :math:`(N, C, *)` with up to three trailing dimensions, complex.
+        - Output: same shape and dtype.
+    """
+    check_complex(input)
+    check_ndim(input, _BATCH_NDIMS, shape=_BATCH_SHAPE)
+    channels = input.shape[1]
+    if isinstance(num_groups, bool) or not isinstance(num_groups, int) or num_groups < 1:
+        raise ValueError(f"num_groups must be a positive integer, got {num_groups!r}")
+    if channels % num_groups:
+        raise ValueError(
+            f"num_groups={num_groups} must divide the input's {channels} channels (dim 1)"
+        )
+    hint = "weight and bias need one entry per channel (the input's dim 1)"
+    _check_state(weight, "weight", (channels, 3), input.dtype.to_real(), hint)
+    _check_state(bias, "bias", (channels,), input.dtype, hint)
+    if input.numel() == 0:
+        flat = input.reshape(input.shape[0], channels, math.prod(input.shape[2:]))
+        return _empty_batch(flat, weight, bias).reshape(input.shape)
+    white = _instance_whitening(input, num_groups, eps)[0]
+    return _affine(white, weight, bias).reshape(input.shape)
+
+
+def complex_instance_norm(
+    input: torch.Tensor,
+    running_mean: torch.Tensor | None = None,
+    running_cov: torch.Tensor | None = None,
+    weight: torch.Tensor | None = None,
+    bias: torch.Tensor | None = None,
+    use_input_stats: bool = True,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> torch.Tensor:
+    r"""Complex instance normalisation by 2x2 whitening per sample and channel.
+
+    For each sample and channel, over the spatial positions, with :math:`x = (\Re z, \Im z)^T`:
+
+    .. math::
+        \text{out} = \begin{pmatrix} \gamma_{rr} & \gamma_{ri} \\ \gamma_{ri} & \gamma_{ii}
+        \end{pmatrix} (V + \epsilon I)^{-1/2} (x - \mathbb{E}[x]) + \beta
+
+    as :func:`complex_group_norm` with ``num_groups = C``. With ``use_input_stats`` (the
+    default) each instance's own mean and biased covariance are used and the running
+    statistics, if given, are updated in place with their average over the batch (the
+    covariance unbiased, ``L / (L - 1)`` times the biased one for ``L`` spatial positions),
+    as :func:`torch.nn.functional.instance_norm` does. With ``use_input_stats=False`` the
+    running statistics are used, as in :func:`complex_batch_norm` in eval.
+
+    Args:
+        input: complex tensor, channels in dim 1, at least one spatial dimension.
+        running_mean: complex ``(C,)`` running mean, or ``None``.
+        running_cov: real ``(C, 3)`` running covariance ``(V_rr, V_ri, V_ii)``, or ``None``.
+        weight: real ``(C, 3)`` symmetric :math:`\gamma` as ``(γ_rr, γ_ri, γ_ii)``, or ``None``
+            (identity).
+        bias: complex ``(C,)`` :math:`\beta`, or ``None`` (zero).
+        use_input_stats: normalise with each instance's statistics (and record them).
+        momentum: weight of the batch statistic in the running update.
+        eps: added to the diagonal of the covariance before whitening.
+
+    Shape:
+        - Input: :math:`(N, C, L)`, :math:`(N, C, H, W)` or :math:`(N, C, D, H, W)`, complex.
+        - Output: same shape and dtype.
+    """
+    check_complex(input)
+    check_ndim(input, _INSTANCE_NDIMS, shape=_INSTANCE_SHAPE)
+    if (running_mean is None) != (running_cov is None):
+        raise ValueError("running_mean and running_cov must be given together or both None")
+    channels = input.shape[1]
+    real_dtype = input.dtype.to_real()
+    _check_state(running_mean, "running_mean", (channels,), input.dtype)
+    _check_state(running_cov, "running_cov", (channels, 3), real_dtype)
+    _check_state(weight, "weight", (channels, 3), real_dtype)
+    _check_state(bias, "bias", (channels,), input.dtype)
+    if not use_input_stats:
+        if running_mean is None:
+            raise ValueError("use_input_stats=False needs running_mean and running_cov")
+        return complex_batch_norm(input, running_mean, running_cov, weight, bias, False, eps=eps)
+    length = math.prod(input.shape[2:])
+    if length == 1:
+        raise ValueError(
+            "Expected more than 1 spatial element when training, "
+            f"got input size {tuple(input.shape)}"
+        )
+    if input.numel() == 0:
+        flat = input.reshape(input.shape[0], channels, length)
+        return _empty_batch(flat, weight, bias).reshape(input.shape)
+    white, mean, cov = _instance_whitening(input, channels, eps)
+    if running_mean is not None:
+        with torch.no_grad():
+            running_mean.mul_(1.0 - momentum).add_(mean.mean(0), alpha=momentum)
+            unbiased = momentum * length / (length - 1)
+            running_cov.mul_(1.0 - momentum).add_(cov.mean(0), alpha=unbiased)
+    return _affine(white, weight, bias).reshape(input.shape)
+
+
+def _scaled_rsqrt(total: torch.Tensor) -> torch.Tensor:
+    r""":math:`1 / \sqrt{t}` of a positive real tensor, computed as
+    :math:`k^{-1/2} (t / k)^{-1/2}` with the constant (detached) :math:`k = t`.
+
+    The value is the same; the derivative of the inverse square root is then taken near 1
+    rather than at :math:`t`, where it is of order :math:`t^{-3/2}` and underflows (e.g. in
+    float32 for :math:`|z| \sim 2^{50}`, :math:`t \sim 2^{100}`). Derivatives of any order
+    stay finite wherever :math:`t` is.
+    """
+    k = total.detach()
+    return torch.rsqrt(k) * torch.rsqrt(total / k)
+
+
+def _power(z: torch.Tensor) -> torch.Tensor:
+    """:math:`|z|^2` without a square root."""
+    return z.real.square() + z.imag.square()
+
+
+def magnitude_batch_norm(
+    input: torch.Tensor,
+    running_power: torch.Tensor | None = None,
+    weight: torch.Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> torch.Tensor:
+    r"""Magnitude-only batch normalisation: each channel scaled to unit mean power, phase kept.
+
+    .. math::
+        \text{out} = z \cdot \frac{\gamma}{\sqrt{\mathbb{E}\big[|z|^2\big] + \epsilon}}
+
+    per channel, with the expectation over the batch and spatial positions. The factor is
+    real and positive (for :math:`\gamma > 0`), so :math:`\arg(\text{out}) = \arg(z)`
+    exactly and the magnitudes :math:`|z|` are scaled, never shifted: no bias, no centring
+    (a shift of :math:`|z|` would need a clamp at 0, and a centred mean would rotate the
+    phases). With :math:`\gamma = 1` the output has :math:`\mathbb{E}|\text{out}|^2 \approx 1`
+    per channel; a negative :math:`\gamma` flips the phase by :math:`\pi`.
+
+    In training (or without running statistics) the batch's mean power is used; with
+    ``training=True`` the running mean power, if given, is updated in place with it
+    (uncentred, so without the ``n / (n - 1)`` correction of a variance). Otherwise the
+    running mean power is used. An empty batch gives an empty output and leaves the running
+    statistic unchanged.
+
+    Args:
+        input: complex tensor, channels in dim 1.
+        running_power: real ``(C,)`` running :math:`\mathbb{E}|z|^2`, or ``None``.
+        weight: real ``(C,)`` :math:`\gamma`, or ``None`` (one).
+        training: use (and record) batch statistics.
+        momentum: weight of the batch statistic in the running update.
+        eps: added to the mean power, in the units of :math:`|z|^2`.
+
+    Shape:
+        - Input: :math:`(N, C, *)` with up to three trailing dimensions, complex.
+        - Output: same shape and dtype.
+    """
+    check_complex(input)
+    check_ndim(input, _BATCH_NDIMS, shape=_BATCH_SHAPE)
+    channels = input.shape[1]
+    real_dtype = input.dtype.to_real()
+    _check_state(running_power, "running_power", (channels,), real_dtype)
+    _check_state(weight, "weight", (channels,), real_dtype)
+    flat = input.reshape(input.shape[0], channels, math.prod(input.shape[2:]))
+    if training or running_power is None:
+        if training:
+            _check_batch_size(input)
+        if flat.numel() == 0:
+            return _empty_batch(flat, weight, None).reshape(input.shape)
+        power = _power(flat).mean((0, 2))
+        if training and running_power is not None:
+            with torch.no_grad():
+                running_power.mul_(1.0 - momentum).add_(power, alpha=momentum)
+    else:
+        power = running_power
+    scale = _scaled_rsqrt(power + eps)
+    if weight is not None:
+        scale = scale * weight
+    return (flat * scale[:, None]).reshape(input.shape)
+
+
+def complex_rms_norm(
+    input: torch.Tensor,
+    normalized_shape: int | Sequence[int],
+    weight: torch.Tensor | None = None,
+    eps: float | None = None,
+) -> torch.Tensor:
+    r"""Complex RMS normalisation over the trailing ``normalized_shape`` dimensions.
+
+    .. math::
+        \text{out} = \frac{z}{\sqrt{\mathbb{E}\big[|z|^2\big] + \epsilon}} \cdot w
+
+    with the expectation over the normalised dimensions of each sample, as
+    :func:`torch.nn.functional.rms_norm` with :math:`|z|^2` for :math:`x^2`: no centring, so
+    phases are kept. ``weight`` is real, of shape ``normalized_shape`` (as torch's, it scales
+    each feature; a rotation belongs to the next complex layer). ``eps=None`` means
+    ``torch.finfo`` of the real dtype (float32 or float64), as in torch.
+
+    Shape:
+        - Input: :math:`(*, \text{normalized\_shape})`, complex.
+        - Output: same shape and dtype.
+    """
+    check_complex(input)
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(shape)
+    if k == 0 or tuple(input.shape[-k:]) != shape:
+        raise ValueError(
+            f"input's trailing dimensions must equal normalized_shape {shape}, "
+            f"got input shape {tuple(input.shape)}"
+        )
+    real_dtype = input.dtype.to_real()
+    _check_state(weight, "weight", shape, real_dtype, "weight must have shape normalized_shape")
+    if eps is None:
+        eps = torch.finfo(real_dtype).eps
+    power = _power(input).mean(tuple(range(-k, 0)), keepdim=True)
+    out = input * _scaled_rsqrt(power + eps)
+    return out if weight is None else out * weight

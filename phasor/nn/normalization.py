@@ -11,7 +11,11 @@ from torch import nn
 from phasor._validation import check_complex, check_ndim
 from phasor.functional.normalization import (
     complex_batch_norm,
+    complex_group_norm,
+    complex_instance_norm,
     complex_layer_norm,
+    complex_rms_norm,
+    magnitude_batch_norm,
     naive_batch_norm,
 )
 from phasor.nn._real_state import KeepsRealState
@@ -19,7 +23,15 @@ from phasor.nn._real_state import KeepsRealState
 __all__ = [
     "ComplexBatchNorm1d",
     "ComplexBatchNorm2d",
+    "ComplexBatchNorm3d",
+    "ComplexGroupNorm",
+    "ComplexInstanceNorm1d",
+    "ComplexInstanceNorm2d",
+    "ComplexInstanceNorm3d",
     "ComplexLayerNorm",
+    "ComplexRMSNorm",
+    "MagnitudeBatchNorm1d",
+    "MagnitudeBatchNorm2d",
     "NaiveComplexBatchNorm1d",
     "NaiveComplexBatchNorm2d",
 ]
@@ -34,11 +46,34 @@ def _complex_dtype(dtype: torch.dtype | None) -> torch.dtype:
     return dtype
 
 
+def _whitening_affine(
+    module: nn.Module, num_features: int, affine: bool, device, cdtype: torch.dtype
+) -> None:
+    """Register the whitening norms' real ``(C, 3)`` weight and complex ``(C,)`` bias."""
+    if affine:
+        real = {"device": device, "dtype": cdtype.to_real()}
+        module.weight = nn.Parameter(torch.empty(num_features, 3, **real))
+        module.bias = nn.Parameter(torch.empty(num_features, device=device, dtype=cdtype))
+    else:
+        module.register_parameter("weight", None)
+        module.register_parameter("bias", None)
+
+
+def _reset_whitening_affine(module: nn.Module) -> None:
+    r""":math:`\gamma = I/\sqrt{2}` (unit mean squared modulus out), :math:`\beta = 0`."""
+    if module.weight is not None:
+        with torch.no_grad():
+            r = 1.0 / math.sqrt(2.0)
+            module.weight.copy_(module.weight.new_tensor([r, 0.0, r]))
+            module.bias.zero_()
+
+
 class _BatchNormBase(KeepsRealState):
     """Running-statistics bookkeeping shared by the batch-norm layers (as in torch.nn)."""
 
     _ndims: tuple[int, ...]
     _shape: str
+    _running_stat = "running_mean"  # None when the layer keeps no running statistics
 
     def __init__(
         self,
@@ -69,7 +104,7 @@ class _BatchNormBase(KeepsRealState):
         if count_batch and momentum is None:
             # Cumulative moving average over all batches seen so far.
             momentum = 1.0 / float(self.num_batches_tracked + 1)
-        use_batch_stats = self.training or self.running_mean is None
+        use_batch_stats = self.training or getattr(self, self._running_stat) is None
         track = not self.training or self.track_running_stats
         out = self._normalize(input, use_batch_stats, track, 0.0 if momentum is None else momentum)
         if count_batch:
@@ -100,12 +135,7 @@ class _ComplexBatchNorm(_BatchNormBase):
         cdtype = _complex_dtype(dtype)
         real = {"device": device, "dtype": cdtype.to_real()}
         cplx = {"device": device, "dtype": cdtype}
-        if affine:
-            self.weight = nn.Parameter(torch.empty(num_features, 3, **real))
-            self.bias = nn.Parameter(torch.empty(num_features, **cplx))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _whitening_affine(self, num_features, affine, device, cdtype)
         tracking = track_running_stats
         self._register_stats(
             {
@@ -126,11 +156,7 @@ class _ComplexBatchNorm(_BatchNormBase):
     def reset_parameters(self) -> None:
         r""":math:`\gamma = I/\sqrt{2}` (unit mean squared modulus out), :math:`\beta = 0`."""
         self.reset_running_stats()
-        if self.affine:
-            with torch.no_grad():
-                r = 1.0 / math.sqrt(2.0)
-                self.weight.copy_(self.weight.new_tensor([r, 0.0, r]))
-                self.bias.zero_()
+        _reset_whitening_affine(self)
 
     def _normalize(self, input, use_batch_stats, track, momentum):
         return complex_batch_norm(
@@ -174,6 +200,233 @@ class ComplexBatchNorm2d(_ComplexBatchNorm):
     See :func:`phasor.functional.complex_batch_norm` for the formula and
     :class:`ComplexBatchNorm1d` for the parameters and buffers. Arguments as in
     :class:`torch.nn.BatchNorm2d`.
+
+    Shape:
+        - Input: :math:`(N, C, H, W)`, complex.
+        - Output: same shape and dtype.
+    """
+
+    _ndims = (4,)
+    _shape = "(N, C, H, W)"
+
+
+class ComplexBatchNorm3d(_ComplexBatchNorm):
+    r"""Complex batch normalisation by 2x2 whitening over a 5-D input.
+
+    See :func:`phasor.functional.complex_batch_norm` for the formula and
+    :class:`ComplexBatchNorm1d` for the parameters and buffers. Arguments as in
+    :class:`torch.nn.BatchNorm3d`.
+
+    Shape:
+        - Input: :math:`(N, C, D, H, W)`, complex.
+        - Output: same shape and dtype.
+    """
+
+    _ndims = (5,)
+    _shape = "(N, C, D, H, W)"
+
+
+class _ComplexInstanceNorm(_ComplexBatchNorm):
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = False,
+        track_running_stats: bool = False,
+        device=None,
+        dtype=None,
+    ) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        check_complex(input)
+        if input.dim() == self._ndims[0]:  # unbatched (C, *), as torch.nn.InstanceNorm takes
+            return super().forward(input.unsqueeze(0)).squeeze(0)
+        return super().forward(input)
+
+    def _normalize(self, input, use_batch_stats, track, momentum):
+        return complex_instance_norm(
+            input,
+            self.running_mean if track else None,
+            self.running_cov if track else None,
+            self.weight,
+            self.bias,
+            use_batch_stats,
+            momentum,
+            self.eps,
+        )
+
+
+class ComplexInstanceNorm1d(_ComplexInstanceNorm):
+    r"""Complex instance normalisation by 2x2 whitening per sample and channel, 1-D signals.
+
+    See :func:`phasor.functional.complex_instance_norm` for the formula. Arguments as in
+    :class:`torch.nn.InstanceNorm1d`: by default no affine map (``affine=False``) and no
+    running statistics (``track_running_stats=False``), so train and eval agree. With
+    ``affine=True`` the parameters are those of :class:`ComplexBatchNorm1d` (:math:`\gamma`
+    real ``(C, 3)`` initialised to :math:`I/\sqrt2`, :math:`\beta` complex ``(C,)``); with
+    ``track_running_stats=True`` its buffers, updated with the batch average of the
+    per-instance statistics and used in eval.
+
+    Shape:
+        - Input: :math:`(N, C, L)` or :math:`(C, L)`, complex.
+        - Output: same shape and dtype.
+    """
+
+    _ndims = (2, 3)
+    _shape = "(C, L) or (N, C, L)"
+
+
+class ComplexInstanceNorm2d(_ComplexInstanceNorm):
+    r"""Complex instance normalisation by 2x2 whitening per sample and channel, images.
+
+    See :func:`phasor.functional.complex_instance_norm` and :class:`ComplexInstanceNorm1d`.
+
+    Shape:
+        - Input: :math:`(N, C, H, W)` or :math:`(C, H, W)`, complex.
+        - Output: same shape and dtype.
+    """
+
+    _ndims = (3, 4)
+    _shape = "(C, H, W) or (N, C, H, W)"
+
+
+class ComplexInstanceNorm3d(_ComplexInstanceNorm):
+    r"""Complex instance normalisation by 2x2 whitening per sample and channel, volumes.
+
+    See :func:`phasor.functional.complex_instance_norm` and :class:`ComplexInstanceNorm1d`.
+
+    Shape:
+        - Input: :math:`(N, C, D, H, W)` or :math:`(C, D, H, W)`, complex.
+        - Output: same shape and dtype.
+    """
+
+    _ndims = (4, 5)
+    _shape = "(C, D, H, W) or (N, C, D, H, W)"
+
+
+class ComplexGroupNorm(KeepsRealState):
+    r"""Complex group normalisation by 2x2 whitening per sample and group of channels.
+
+    See :func:`phasor.functional.complex_group_norm` for the formula. Arguments as in
+    :class:`torch.nn.GroupNorm`; ``num_groups`` must divide ``num_channels``. No running
+    statistics. ``ComplexGroupNorm(C, C, affine=True)`` computes what
+    ``ComplexInstanceNorm*d(C, affine=True)`` does.
+
+    Attributes:
+        weight: real ``(C, 3)`` symmetric :math:`\gamma` per channel as ``(γ_rr, γ_ri, γ_ii)``,
+            initialised to :math:`(1/\sqrt2, 0, 1/\sqrt2)`.
+        bias: complex ``(C,)`` :math:`\beta`, initialised to 0.
+
+    Shape:
+        - Input: :math:`(N, C, *)` with up to three trailing dimensions, complex.
+        - Output: same shape and dtype.
+    """
+
+    _real_state = ("weight",)
+
+    def __init__(
+        self,
+        num_groups: int,
+        num_channels: int,
+        eps: float = 1e-5,
+        affine: bool = True,
+        device=None,
+        dtype=None,
+    ) -> None:
+        super().__init__()
+        if num_groups < 1 or num_channels % num_groups:
+            raise ValueError(f"num_groups={num_groups} must divide num_channels={num_channels}")
+        self.num_groups = num_groups
+        self.num_channels = num_channels
+        self.eps = eps
+        self.affine = affine
+        _whitening_affine(self, num_channels, affine, device, _complex_dtype(dtype))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        r""":math:`\gamma = I/\sqrt{2}`, :math:`\beta = 0`."""
+        _reset_whitening_affine(self)
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        return complex_group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+
+
+class _MagnitudeBatchNorm(_BatchNormBase):
+    _real_state = ("weight", "running_power")
+    _running_stat = "running_power"
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        device=None,
+        dtype=None,
+    ) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats)
+        real = {"device": device, "dtype": _complex_dtype(dtype).to_real()}
+        self.register_parameter(
+            "weight", nn.Parameter(torch.ones(num_features, **real)) if affine else None
+        )
+        power = torch.ones(num_features, **real) if track_running_stats else None
+        self._register_stats({"running_power": power}, device)
+
+    def reset_running_stats(self) -> None:
+        """Running mean power 1, batch count 0."""
+        if self.track_running_stats:
+            self.running_power.fill_(1.0)
+            self.num_batches_tracked.zero_()
+
+    def reset_parameters(self) -> None:
+        r""":math:`\gamma = 1`."""
+        self.reset_running_stats()
+        if self.affine:
+            nn.init.ones_(self.weight)
+
+    def _normalize(self, input, use_batch_stats, track, momentum):
+        return magnitude_batch_norm(
+            input,
+            self.running_power if track else None,
+            self.weight,
+            use_batch_stats,
+            momentum,
+            self.eps,
+        )
+
+
+class MagnitudeBatchNorm1d(_MagnitudeBatchNorm):
+    r"""Magnitude-only batch normalisation, 2-D or 3-D input: phases kept exactly.
+
+    .. math::
+        \text{out} = z \cdot \gamma / \sqrt{\mathbb{E}|z|^2 + \epsilon}
+
+    per channel. See :func:`phasor.functional.magnitude_batch_norm`. Arguments as in
+    :class:`torch.nn.BatchNorm1d`; ``momentum=None`` gives a cumulative average.
+
+    Attributes:
+        weight: real ``(C,)`` :math:`\gamma`, initialised to 1.
+        running_power: real ``(C,)`` running :math:`\mathbb{E}|z|^2`, initialised to 1.
+
+    Shape:
+        - Input: :math:`(N, C)` or :math:`(N, C, L)`, complex.
+        - Output: same shape and dtype.
+    """
+
+    _ndims = (2, 3)
+    _shape = "(N, C) or (N, C, L)"
+
+
+class MagnitudeBatchNorm2d(_MagnitudeBatchNorm):
+    r"""Magnitude-only batch normalisation over a 4-D input: phases kept exactly.
+
+    See :func:`phasor.functional.magnitude_batch_norm` and :class:`MagnitudeBatchNorm1d`.
 
     Shape:
         - Input: :math:`(N, C, H, W)`, complex.
@@ -315,6 +568,55 @@ class ComplexLayerNorm(KeepsRealState):
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
         return complex_layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        )
+
+
+class ComplexRMSNorm(KeepsRealState):
+    r"""Complex RMS normalisation over the trailing ``normalized_shape`` dimensions.
+
+    .. math::
+        \text{out} = \frac{z}{\sqrt{\mathbb{E}|z|^2 + \epsilon}} \cdot w
+
+    See :func:`phasor.functional.complex_rms_norm`. Arguments as in :class:`torch.nn.RMSNorm`:
+    ``eps=None`` is ``torch.finfo`` of the real dtype; ``weight`` is real (as torch's, it
+    scales each feature without rotating it), of shape ``normalized_shape``, initialised to 1.
+
+    Shape:
+        - Input: :math:`(*, \text{normalized\_shape})`, complex.
+        - Output: same shape and dtype.
+    """
+
+    _real_state = ("weight",)
+
+    def __init__(
+        self,
+        normalized_shape: int | Sequence[int],
+        eps: float | None = None,
+        elementwise_affine: bool = True,
+        device=None,
+        dtype=None,
+    ) -> None:
+        super().__init__()
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        real = {"device": device, "dtype": _complex_dtype(dtype).to_real()}
+        weight = nn.Parameter(torch.ones(self.normalized_shape, **real))
+        self.register_parameter("weight", weight if elementwise_affine else None)
+
+    def reset_parameters(self) -> None:
+        """Weight 1."""
+        if self.weight is not None:
+            nn.init.ones_(self.weight)
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        return complex_rms_norm(input, self.normalized_shape, self.weight, self.eps)
 
     def extra_repr(self) -> str:
         return (
