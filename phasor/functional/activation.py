@@ -1,11 +1,21 @@
 """Complex activation functions.
 
 Every function takes a complex64 or complex128 tensor, returns a tensor of the same dtype
-(``modulus`` returns the matching real dtype) and raises ``TypeError`` for real input.
+(``modulus`` and ``modulus_squared`` return the matching real dtype) and raises
+``TypeError`` for real input. The family, by construction:
+
+- split (Type-A): a real activation on ``Re z`` and ``Im z`` separately (``crelu``,
+  ``cprelu``, ``split_*``);
+- polar (Type-B): a function of ``|z|`` times the phase ``z / |z|`` (``modrelu``,
+  ``amp_phase_tanh``, ``siglog``, ``polar_squash``, ``polar_log``, ``mod_softplus``,
+  ``csign``);
+- phase-dependent gains: ``zrelu``, ``z_leaky_relu``, ``cardioid``, ``shifted_cardioid``,
+  ``rotated_crelu``;
+- real read-outs: ``modulus``, ``modulus_squared``.
 
 Functions that divide by ``|z|`` define the phase ``z / |z|`` as ``0`` at ``z = 0`` (the
 convention of :func:`torch.sgn`) and evaluate it with a safe denominator, so forward and
-backward stay finite at ``z = 0`` and at tiny ``|z|`` such as ``1e-30``. Where a function is
+backward stay finite at ``z = 0`` and at tiny ``|z|`` such as ``1e-30`` or ``1e-300``. Where a function is
 differentiable at ``z = 0`` the gradient there is the true derivative; where it is not, the
 value at ``z = 0`` and the gradient used there are stated in the docstring.
 
@@ -15,6 +25,7 @@ NaN and Inf propagate as in ``torch.nn``.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 
 from phasor._validation import check_complex
 
@@ -23,10 +34,31 @@ __all__ = [
     "cardioid",
     "cprelu",
     "crelu",
+    "csign",
+    "mod_softplus",
     "modrelu",
     "modulus",
+    "modulus_squared",
+    "polar_log",
+    "polar_squash",
+    "rotated_crelu",
+    "shifted_cardioid",
+    "siglog",
+    "split_celu",
+    "split_elu",
+    "split_gelu",
+    "split_hardsigmoid",
+    "split_hardswish",
+    "split_hardtanh",
+    "split_leaky_relu",
+    "split_mish",
+    "split_selu",
     "split_sigmoid",
+    "split_silu",
+    "split_softplus",
+    "split_softsign",
     "split_tanh",
+    "z_leaky_relu",
     "zrelu",
 ]
 
@@ -67,6 +99,25 @@ def _per_channel(param: torch.Tensor, z: torch.Tensor, name: str) -> torch.Tenso
             f"(N, {count}, *), got shape {tuple(z.shape)}"
         )
     return param.reshape((count,) + (1,) * (z.dim() - 2))
+
+
+def _check_positive(value: float, name: str) -> None:
+    """Raise ``ValueError`` unless the hyperparameter ``value`` is a finite number above 0."""
+    if not (isinstance(value, (int, float)) and 0 < value < float("inf")):
+        raise ValueError(f"{name} must be a finite number above 0, got {value!r}")
+
+
+def _split(fn, z: torch.Tensor) -> torch.Tensor:
+    """Apply the real function ``fn`` to the real and imaginary parts of ``z`` separately."""
+    check_complex(z)
+    # One call over the interleaved (re, im) pairs: a single kernel and no re-assembly copy.
+    return torch.view_as_complex(fn(torch.view_as_real(z.resolve_conj())))
+
+
+def _rotation(phase: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """``exp(i phase)`` for a real per-channel ``phase``, shaped to broadcast over ``z``."""
+    theta = _per_channel(phase, z, "phase")
+    return torch.complex(torch.cos(theta), torch.sin(theta))
 
 
 def crelu(z: torch.Tensor) -> torch.Tensor:
@@ -185,22 +236,35 @@ def split_tanh(z: torch.Tensor) -> torch.Tensor:
     return torch.complex(torch.tanh(z.real), torch.tanh(z.imag))
 
 
-def amp_phase_tanh(z: torch.Tensor) -> torch.Tensor:
-    r"""Amplitude-phase tanh (Georgiou & Koutsougeras 1992): squash the modulus, keep the phase.
+def amp_phase_tanh(z: torch.Tensor, saturation: float = 1.0, scale: float = 1.0) -> torch.Tensor:
+    r"""Amplitude-phase tanh (Hirose 1992): squash the modulus, keep the phase.
 
-    .. math:: \tanh(|z|)\,\frac{z}{|z|}
+    .. math:: m \tanh(|z| / s)\,\frac{z}{|z|}
 
-    The output modulus lies in ``[0, 1)``. Since ``tanh(r) / r`` is smooth and even in
-    ``r``, the function is smooth at ``z = 0``: its value there is ``0`` and its derivative
-    is the identity, which is what the backward pass returns.
+    with saturation ``m`` (the output modulus lies in ``[0, m)``) and input scale ``s``;
+    ``m = s = 1`` is Hirose's amplitude-phase activation (A. Hirose, "Continuous complex-valued
+    back-propagation learning", Electronics Letters 28(20), 1992). Since ``tanh(r) / r`` is
+    smooth and even in ``r``, the function is smooth at ``z = 0``: its value there is ``0``
+    and its derivative is ``m / s`` times the identity, which is what the backward pass
+    returns. Other amplitude functions of the same family: :func:`siglog` (softsign, the
+    amplitude ``r / (c + r / r_0)``), :func:`polar_squash`, :func:`polar_log`; a logistic
+    amplitude ``2 sigmoid(r) - 1`` is ``tanh(r / 2)``, i.e. ``scale=2``.
+
+    Args:
+        z: complex input.
+        saturation: ``m > 0``, the supremum of the output modulus.
+        scale: ``s > 0``; the modulus is divided by it before the tanh.
 
     Shape:
         - Input: ``(*)``, complex.
         - Output: ``(*)``, same shape and dtype.
     """
     check_complex(z)
+    _check_positive(saturation, "saturation")
+    _check_positive(scale, "scale")
     mod, nonzero, denom = _safe_modulus(z)
-    return torch.where(nonzero, torch.tanh(mod) * (z / denom), z)
+    scaled = (saturation * torch.tanh(mod / scale)) * (z / denom)
+    return torch.where(nonzero, scaled, z * (saturation / scale))
 
 
 def cprelu(z: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
@@ -241,3 +305,445 @@ def modulus(z: torch.Tensor) -> torch.Tensor:
     """
     check_complex(z)
     return torch.abs(z)
+
+
+# ---------------------------------------------------------------- split (Type-A) activations
+# A real activation g applied to the real and imaginary parts separately,
+# g(Re z) + i g(Im z): the "Type-A" construction of Kuroe, Yoshida & Mori (ICANN/ICONIP 2003),
+# used with the logistic sigmoid by Nitta (Neural Networks 10, 1997).
+
+
+def split_elu(z: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
+    r"""Split ELU (Clevert, Unterthiner & Hochreiter, ICLR 2016) on the real and imaginary parts.
+
+    .. math:: \mathrm{ELU}(\Re z) + i\,\mathrm{ELU}(\Im z), \qquad
+        \mathrm{ELU}(x) = \begin{cases} x & x > 0 \\ \alpha (e^x - 1) & x \le 0 \end{cases}
+
+    At ``z = 0`` the value is ``0``; for ``alpha = 1`` the function is differentiable there
+    with the identity as derivative. On the kinks the gradient is that of
+    :func:`torch.nn.functional.elu`.
+
+    Args:
+        z: complex input.
+        alpha: ``alpha`` of :func:`torch.nn.functional.elu`.
+
+    Shape:
+        - Input: ``(*)``, complex.
+        - Output: ``(*)``, same shape and dtype.
+    """
+    return _split(lambda x: F.elu(x, alpha), z)
+
+
+def split_celu(z: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
+    r"""Split CELU (Barron 2017, arXiv:1704.07483) on the real and imaginary parts.
+
+    .. math:: \mathrm{CELU}(\Re z) + i\,\mathrm{CELU}(\Im z), \qquad
+        \mathrm{CELU}(x) = \max(0, x) + \min\bigl(0, \alpha (e^{x / \alpha} - 1)\bigr)
+
+    Continuously differentiable for every ``alpha != 0``; at ``z = 0`` the value is ``0``
+    and the derivative the identity.
+
+    Args:
+        z: complex input.
+        alpha: ``alpha`` of :func:`torch.nn.functional.celu` (not 0).
+
+    Shape:
+        - Input: ``(*)``, complex.
+        - Output: ``(*)``, same shape and dtype.
+    """
+    return _split(lambda x: F.celu(x, alpha), z)
+
+
+def split_selu(z: torch.Tensor) -> torch.Tensor:
+    r"""Split SELU (Klambauer et al., NeurIPS 2017) on the real and imaginary parts.
+
+    .. math:: \mathrm{SELU}(\Re z) + i\,\mathrm{SELU}(\Im z), \qquad
+        \mathrm{SELU}(x) = \lambda \begin{cases} x & x > 0 \\ \alpha (e^x - 1) & x \le 0
+        \end{cases}
+
+    with ``lambda = 1.0507...`` and ``alpha = 1.6733...`` as in :func:`torch.nn.functional.selu`.
+    At ``z = 0`` the value is ``0``; the kinks at ``Re z = 0`` and ``Im z = 0`` take the
+    gradient of torch's SELU there.
+
+    Shape:
+        - Input: ``(*)``, complex.
+        - Output: ``(*)``, same shape and dtype.
+    """
+    return _split(F.selu, z)
+
+
+def split_gelu(z: torch.Tensor, approximate: str = "none") -> torch.Tensor:
+    r"""Split GELU (Hendrycks & Gimpel 2016, arXiv:1606.08415) on the real and imaginary parts.
+
+    .. math:: \mathrm{GELU}(\Re z) + i\,\mathrm{GELU}(\Im z), \qquad
+        \mathrm{GELU}(x) = x\,\Phi(x)
+
+    with ``Phi`` the standard normal distribution function (``approximate="tanh"`` uses the
+    tanh approximation of :func:`torch.nn.functional.gelu`). Smooth; at ``z = 0`` the value
+    is ``0`` and the derivative ``0.5`` times the identity.
+
+    Args:
+        z: complex input.
+        approximate: ``"none"`` or ``"tanh"``, as in :func:`torch.nn.functional.gelu`.
+
+    Shape:
+        - Input: ``(*)``, complex.
+        - Output: ``(*)``, same shape and dtype.
+    """
+    return _split(lambda x: F.gelu(x, approximate=approximate), z)
+
+
+def split_silu(z: torch.Tensor) -> torch.Tensor:
+    r"""Split SiLU / swish (Elfwing, Uchibe & Doya, Neural Networks 2018) on both parts.
+
+    .. math:: \mathrm{SiLU}(\Re z) + i\,\mathrm{SiLU}(\Im z), \qquad
+        \mathrm{SiLU}(x) = x\,\sigma(x)
+
+    Smooth; at ``z = 0`` the value is ``0`` and the derivative ``0.5`` times the identity.
+
+    Shape:
+        - Input: ``(*)``, complex.
+        - Output: ``(*)``, same shape and dtype.
+    """
+    return _split(F.silu, z)
+
+
+def split_mish(z: torch.Tensor) -> torch.Tensor:
+    r"""Split Mish (Misra 2019, arXiv:1908.08681) on the real and imaginary parts.
+
+    .. math:: \mathrm{Mish}(\Re z) + i\,\mathrm{Mish}(\Im z), \qquad
+        \mathrm{Mish}(x) = x \tanh\bigl(\log(1 + e^x)\bigr)
+
+    Smooth; at ``z = 0`` the value is ``0`` and the derivative ``tanh(log 2) = 0.6`` times
+    the identity.
+
+    Shape:
+        - Input: ``(*)``, complex.
+        - Output: ``(*)``, same shape and dtype.
+    """
+    return _split(F.mish, z)
+
+
+def split_leaky_relu(z: torch.Tensor, negative_slope: float = 0.01) -> torch.Tensor:
+    r"""Split leaky ReLU (Maas, Hannun & Ng 2013) on the real and imaginary parts.
+
+    .. math:: \mathrm{LReLU}(\Re z) + i\,\mathrm{LReLU}(\Im z), \qquad
+        \mathrm{LReLU}(x) = \begin{cases} x & x > 0 \\ a x & x \le 0 \end{cases}
+
+    with the fixed slope ``a = negative_slope`` (:func:`cprelu` learns it). At ``z = 0`` the
+    value is ``0``; on the kinks the gradient uses the slope ``a``, as
+    :func:`torch.nn.functional.leaky_relu` does.
+
+    Args:
+        z: complex input.
+        negative_slope: the slope ``a`` for negative parts.
+
+    Shape:
+        - Input: ``(*)``, complex.
+        - Output: ``(*)``, same shape and dtype.
+    """
+    return _split(lambda x: F.leaky_relu(x, negative_slope), z)
+
+
+def split_hardtanh(z: torch.Tensor, min_val: float = -1.0, max_val: float = 1.0) -> torch.Tensor:
+    r"""Split hardtanh (Collobert 2004, as :class:`torch.nn.Hardtanh`): clip both parts.
+
+    .. math:: \mathrm{clip}(\Re z, a, b) + i\,\mathrm{clip}(\Im z, a, b)
+
+    with ``a = min_val`` and ``b = max_val``: the output lies in the square
+    ``[a, b] x [a, b]``. At ``z = 0`` (inside, for ``a < 0 < b``) the derivative is the
+    identity; on the clipping lines the gradient is that of torch's hardtanh.
+
+    Args:
+        z: complex input.
+        min_val: lower clip ``a``.
+        max_val: upper clip ``b``.
+
+    Shape:
+        - Input: ``(*)``, complex.
+        - Output: ``(*)``, same shape and dtype.
+    """
+    return _split(lambda x: F.hardtanh(x, min_val, max_val), z)
+
+
+def split_hardsigmoid(z: torch.Tensor) -> torch.Tensor:
+    r"""Split hard sigmoid (Howard et al., "Searching for MobileNetV3", ICCV 2019) on both parts.
+
+    .. math:: h(\Re z) + i\,h(\Im z), \qquad h(x) = \mathrm{clip}(x / 6 + 1 / 2, 0, 1)
+
+    A piecewise-linear :func:`split_sigmoid`; at ``z = 0`` the value is ``0.5 + 0.5i`` and the
+    derivative ``1 / 6`` times the identity.
+
+    Shape:
+        - Input: ``(*)``, complex.
+        - Output: ``(*)``, same shape and dtype.
+    """
+    # clamp rather than F.hardsigmoid, whose backward has no derivative (no gradgrad)
+    return _split(lambda x: torch.clamp(x / 6 + 0.5, 0, 1), z)
+
+
+def split_hardswish(z: torch.Tensor) -> torch.Tensor:
+    r"""Split hard swish (Howard et al., "Searching for MobileNetV3", ICCV 2019) on both parts.
+
+    .. math:: h(\Re z) + i\,h(\Im z), \qquad h(x) = x\,\mathrm{clip}(x + 3, 0, 6) / 6
+
+    A piecewise-quadratic :func:`split_silu`; at ``z = 0`` the value is ``0`` and the
+    derivative ``0.5`` times the identity.
+
+    Shape:
+        - Input: ``(*)``, complex.
+        - Output: ``(*)``, same shape and dtype.
+    """
+    return _split(F.hardswish, z)
+
+
+def split_softplus(z: torch.Tensor, beta: float = 1.0, threshold: float = 20.0) -> torch.Tensor:
+    r"""Split softplus (Dugas et al., NeurIPS 2001) on the real and imaginary parts.
+
+    .. math:: s(\Re z) + i\,s(\Im z), \qquad s(x) = \tfrac{1}{\beta} \log(1 + e^{\beta x})
+
+    with ``s(x) = x`` where ``beta x > threshold``, as in :func:`torch.nn.functional.softplus`.
+    Smooth; at ``z = 0`` the value is ``(log 2 / beta)(1 + i)`` and the derivative ``0.5``
+    times the identity.
+
+    Args:
+        z: complex input.
+        beta: sharpness ``beta``.
+        threshold: above ``beta x > threshold`` the linear branch is used.
+
+    Shape:
+        - Input: ``(*)``, complex.
+        - Output: ``(*)``, same shape and dtype.
+    """
+    return _split(lambda x: F.softplus(x, beta, threshold), z)
+
+
+def split_softsign(z: torch.Tensor) -> torch.Tensor:
+    r"""Split softsign (Bergstra et al. 2009; Turian, Bergstra & Bengio 2009) on both parts.
+
+    .. math:: \frac{\Re z}{1 + |\Re z|} + i\,\frac{\Im z}{1 + |\Im z|}
+
+    Continuously differentiable; at ``z = 0`` the value is ``0`` and the derivative the
+    identity. Compare :func:`siglog`, the softsign of the modulus.
+
+    Shape:
+        - Input: ``(*)``, complex.
+        - Output: ``(*)``, same shape and dtype.
+    """
+    return _split(F.softsign, z)
+
+
+# ---------------------------------------------------------------- polar (Type-B) activations
+
+
+def siglog(z: torch.Tensor, c: float = 1.0, r: float = 1.0) -> torch.Tensor:
+    r"""Georgiou & Koutsougeras (1992) activation: a softsign of the modulus, phase kept.
+
+    .. math:: \frac{z}{c + |z| / r}
+
+    (G. M. Georgiou and C. Koutsougeras, "Complex domain backpropagation", IEEE Trans.
+    Circuits and Systems II 39(5), 1992, eq. (20); "SigLog" in complextorch). The output
+    modulus ``|z| / (c + |z| / r)`` rises from 0 with slope ``1 / c`` towards ``r``. At
+    ``z = 0`` the value is ``0`` and the derivative ``1 / c`` times the identity (``z |z|``
+    has derivative 0 there).
+
+    Args:
+        z: complex input.
+        c: ``c > 0``, the inverse slope at 0.
+        r: ``r > 0``, the supremum of the output modulus.
+
+    Shape:
+        - Input: ``(*)``, complex.
+        - Output: ``(*)``, same shape and dtype.
+    """
+    check_complex(z)
+    _check_positive(c, "c")
+    _check_positive(r, "r")
+    return z / (c + torch.abs(z) / r)
+
+
+def polar_squash(z: torch.Tensor) -> torch.Tensor:
+    r"""Polar squash (Hayakawa, Masuko & Fujimura, APSIPA 2018): modulus ``r^2 / (1 + r^2)``.
+
+    .. math:: \frac{|z|^2}{1 + |z|^2}\,\frac{z}{|z|} = \frac{|z|}{1 + |z|^2}\,z
+
+    The output modulus lies in ``[0, 1)`` and is quadratic near 0, so small inputs are
+    suppressed. Differentiable everywhere: at ``z = 0`` the value and the derivative are
+    ``0``. The ratio ``|z| / (1 + |z|^2)`` is evaluated as ``1 / (|z| + 1 / |z|)`` above
+    ``|z| = 1``, so it does not overflow for large inputs.
+
+    Shape:
+        - Input: ``(*)``, complex.
+        - Output: ``(*)``, same shape and dtype.
+    """
+    check_complex(z)
+    mod = torch.abs(z)
+    small = mod <= 1
+    low = torch.where(small, mod, torch.zeros_like(mod))
+    high = torch.where(small, torch.ones_like(mod), mod)
+    ratio = torch.where(small, low / (1 + low * low), 1 / (high + 1 / high))
+    return ratio * z
+
+
+def polar_log(z: torch.Tensor) -> torch.Tensor:
+    r"""Polar log (Hayakawa, Masuko & Fujimura, APSIPA 2018): modulus ``log(1 + r)``.
+
+    .. math:: \log(1 + |z|)\,\frac{z}{|z|}
+
+    Unbounded but slowly growing. ``log(1 + r) / r`` tends to 1 at ``r = 0``, so at
+    ``z = 0`` the value is ``0`` and the derivative the identity, which the backward pass
+    returns.
+
+    Shape:
+        - Input: ``(*)``, complex.
+        - Output: ``(*)``, same shape and dtype.
+    """
+    check_complex(z)
+    mod, nonzero, denom = _safe_modulus(z)
+    return torch.where(nonzero, (torch.log1p(mod) / denom) * z, z)
+
+
+def mod_softplus(z: torch.Tensor, beta: float = 1.0) -> torch.Tensor:
+    r"""Phase-preserving softplus: softplus of the modulus, phase kept.
+
+    .. math:: \tfrac{1}{\beta} \log\bigl(1 + e^{\beta |z|}\bigr)\,\frac{z}{|z|}
+
+    A smooth counterpart of :func:`modrelu` with ``b = 0`` in the Type-B (modulus/phase)
+    construction of Kuroe, Yoshida & Mori (2003) with the softplus of Dugas et al. (2001).
+    The output modulus never drops below ``log 2 / beta``, so the function has no limit at
+    ``z = 0``; the value used there is ``0`` with gradient ``0``, as :func:`modrelu` does for
+    ``b > 0``. Near 0 the gradient grows like ``log 2 / (beta |z|)``: finite for every
+    nonzero input.
+
+    Args:
+        z: complex input.
+        beta: ``beta > 0``, the sharpness of the softplus.
+
+    Shape:
+        - Input: ``(*)``, complex.
+        - Output: ``(*)``, same shape and dtype.
+    """
+    check_complex(z)
+    _check_positive(beta, "beta")
+    mod, nonzero, denom = _safe_modulus(z)
+    return torch.where(nonzero, F.softplus(mod, beta) * (z / denom), z * 0)
+
+
+def csign(z: torch.Tensor) -> torch.Tensor:
+    r"""Complex sign: the unit phasor of ``z``, the continuous multi-valued neuron activation.
+
+    .. math:: \mathrm{csign}(z) = \frac{z}{|z|} = e^{i \arg z}
+
+    Aizenberg's continuous MVN activation (I. Aizenberg, "Complex-Valued Neural Networks
+    with Multi-Valued Neurons", Springer 2011; the discrete MVN rounds ``arg z`` to
+    one of ``k`` sectors and has zero gradient almost everywhere, so it is left out). It
+    keeps only the phase. At ``z = 0`` the value is ``0`` with gradient ``0`` (as
+    :func:`torch.sgn`); near 0 the gradient grows like ``1 / |z|``: finite for every nonzero
+    input.
+
+    Shape:
+        - Input: ``(*)``, complex.
+        - Output: ``(*)``, same shape and dtype.
+    """
+    check_complex(z)
+    _, nonzero, denom = _safe_modulus(z)
+    return torch.where(nonzero, z / denom, z * 0)
+
+
+def modulus_squared(z: torch.Tensor) -> torch.Tensor:
+    r"""Squared modulus ``|z|^2`` (power, the square-law detector) as a real tensor.
+
+    .. math:: |z|^2 = (\Re z)^2 + (\Im z)^2
+
+    The intensity read out by square-law detectors, e.g. at the output of optical neural
+    networks (Lin et al., "All-optical machine learning using diffractive deep neural
+    networks", Science 2018). Smooth: at ``z = 0`` the value and the gradient are ``0``.
+
+    Shape:
+        - Input: ``(*)``, complex.
+        - Output: ``(*)``, real (float32 for complex64, float64 for complex128).
+    """
+    check_complex(z)
+    return z.real.square() + z.imag.square()
+
+
+# ---------------------------------------------------------------- learnable phase and slope
+
+
+def shifted_cardioid(z: torch.Tensor, phase: torch.Tensor) -> torch.Tensor:
+    r"""Cardioid with a learnable phase offset: the pass direction turns by ``phi``.
+
+    .. math:: \tfrac12\,\bigl(1 + \cos(\arg z - \varphi)\bigr)\,z,
+        \qquad \cos(\arg z - \varphi) = \Re\bigl(z e^{-i\varphi}\bigr) / |z|
+
+    :func:`cardioid` (Virtue, Yu & Lustig, ICIP 2017) passes ``z`` fully along the positive
+    real axis; here the fully passed direction is ``arg z = phi`` (``phi = 0`` is the
+    cardioid), learnable per channel. At ``z = 0`` the value is ``0``; the function is not
+    differentiable there, and the gradient used takes ``arg 0 = 0`` as :func:`cardioid`
+    does, giving ``(1 + cos phi) / 2`` times the identity.
+
+    Args:
+        z: complex input.
+        phase: real offsets ``phi`` (radians) of shape ``(1,)`` or ``(C,)`` (channel dim 1 of
+            ``(N, C, *)``), of the real dtype matching ``z``.
+
+    Shape:
+        - Input: ``(*)`` with a shared offset, ``(N, C, *)`` with per-channel offsets.
+        - Output: same shape and dtype as the input.
+    """
+    check_complex(z)
+    rotation = _rotation(phase, z)
+    _, nonzero, denom = _safe_modulus(z)
+    cos_shift = torch.where(nonzero, (z * rotation.conj()).real / denom, rotation.real)
+    return 0.5 * (1 + cos_shift) * z
+
+
+def rotated_crelu(z: torch.Tensor, phase: torch.Tensor) -> torch.Tensor:
+    r"""CReLU in a learnably rotated frame: rotate by ``phi``, CReLU, rotate back.
+
+    .. math:: e^{-i\varphi}\,\mathrm{CReLU}\bigl(e^{i\varphi} z\bigr)
+
+    :func:`crelu` keeps the quadrant ``Re z, Im z >= 0`` fully and zeroes the opposite one;
+    its result depends on the arbitrary orientation of the real and imaginary axes. Here
+    that orientation is a learnable phase ``phi`` per channel (``phi = 0`` is CReLU); the
+    kept quadrant is ``arg z in [-phi, pi / 2 - phi]``. This variant is phasor's own. At
+    ``z = 0`` the value is ``0``; on the kinks the gradient uses ``relu'(0) = 0``.
+
+    Args:
+        z: complex input.
+        phase: real rotations ``phi`` (radians) of shape ``(1,)`` or ``(C,)`` (channel dim 1
+            of ``(N, C, *)``), of the real dtype matching ``z``.
+
+    Shape:
+        - Input: ``(*)`` with a shared rotation, ``(N, C, *)`` with per-channel rotations.
+        - Output: same shape and dtype as the input.
+    """
+    check_complex(z)
+    rotation = _rotation(phase, z)
+    return rotation.conj() * crelu(z * rotation)
+
+
+def z_leaky_relu(z: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    r"""Leaky zReLU: ``z`` in the first quadrant, ``a z`` elsewhere, with learnable ``a``.
+
+    .. math::
+        \begin{cases} z & \Re z \ge 0 \text{ and } \Im z \ge 0 \\ a z & \text{otherwise}
+        \end{cases}
+
+    The leaky form of :func:`zrelu` (Guberman 2016), ``a = 0`` being zReLU ("zLeakyReLU"
+    in torchcvnn). The first quadrant includes its axes as in :func:`zrelu`, so at ``z = 0``
+    the value is ``0`` and the gradient the identity; NaN propagates.
+
+    Args:
+        z: complex input.
+        weight: real slopes ``a`` of shape ``(1,)`` or ``(C,)`` (channel dim 1 of
+            ``(N, C, *)``), of the real dtype matching ``z``.
+
+    Shape:
+        - Input: ``(*)`` with a shared slope, ``(N, C, *)`` with per-channel slopes.
+        - Output: same shape and dtype as the input.
+    """
+    check_complex(z)
+    a = _per_channel(weight, z, "weight")
+    keep = (z.real >= 0) & (z.imag >= 0)
+    return torch.where(keep, z, a * z)
