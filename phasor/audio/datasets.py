@@ -2,24 +2,46 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from phasor.audio.folders import (
+    DRUMS_GROUP_PATTERN,
+    ClassFolderClips,
+    _stratified,
+    drums_root,
+    group_of,
+    group_split,
+    scan_class_folders,
+)
 from phasor.audio.gtzan import GTZAN_GENRES, gtzan_root, scan_gtzan
 from phasor.audio.synthetic import GENRES, PHASE_CLASSES, synthetic_genres, synthetic_phase_pairs
 from phasor.data import DataError
 
-__all__ = ["AUDIO_DATASETS", "AudioSplits", "load_audio", "stratified_split"]
+__all__ = [
+    "AUDIO_DATASETS",
+    "DRUMS_CLASSES",
+    "HOLDOUTS",
+    "AudioSplits",
+    "load_audio",
+    "load_audio_seeds",
+    "stratified_split",
+]
 
-AUDIO_DATASETS = ("synthetic", "synthetic-phase", "gtzan")
+AUDIO_DATASETS = ("synthetic", "synthetic-phase", "gtzan", "drums")
+# kick and snare first: the binary task of the studies (the first two classes) is kick vs snare
+DRUMS_CLASSES = ("kick", "snare", "hihat", "tom", "cymbal", "percussion", "clap")
+HOLDOUTS = ("kits", "clips")
 
 
 @dataclass
 class AudioSplits:
-    """Train and test clips of one audio data set.
+    """Train and test clips of one audio data set, split by ``seed``; ``test_groups`` the groups
+    (drum kits) held out for the test side under ``holdout="kits"``.
 
     Shape:
         - ``train_audio``: :math:`(N, T)` float32, ``train_labels``: :math:`(N,)` int64; the
@@ -34,6 +56,8 @@ class AudioSplits:
     classes: tuple[str, ...]
     sample_rate: int
     skipped: list[str] = field(default_factory=list)
+    seed: int = 0
+    test_groups: list[str] = field(default_factory=list)
 
     @property
     def num_classes(self) -> int:
@@ -51,23 +75,85 @@ def stratified_split(
     if not 0 < test_fraction < 1:
         raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
     rng = np.random.default_rng(seed)
-    keys = labels if groups is None else groups
-    units = np.unique(keys) if groups is not None else None
-    train, test = [], []
-    if units is not None:
-        order = rng.permutation(units)
-        n_test = max(1, round(test_fraction * len(order)))
-        test_units = set(order[:n_test].tolist())
-        mask = np.array([g in test_units for g in groups])
-        return np.flatnonzero(~mask), np.flatnonzero(mask)
-    for c in np.unique(labels):
-        idx = rng.permutation(np.flatnonzero(labels == c))
-        n_test = max(1, round(test_fraction * len(idx)))
-        if n_test >= len(idx):
-            raise ValueError(f"class {c} has {len(idx)} clip(s), too few to split")
-        test.extend(idx[:n_test].tolist())
-        train.extend(idx[n_test:].tolist())
-    return np.sort(np.asarray(train)), np.sort(np.asarray(test))
+    if groups is None:
+        return _stratified(labels, test_fraction, rng)
+    order = rng.permutation(np.unique(groups))
+    n_test = max(1, round(test_fraction * len(order)))
+    mask = np.isin(groups, order[:n_test])
+    return np.flatnonzero(~mask), np.flatnonzero(mask)
+
+
+def _drums_where_to_put(root: Path, chosen_by: str) -> str:
+    layout = "one sub-folder per class (kick/, snare/, ...) of KIT__INSTRUMENT__LAYER.wav files"
+    if chosen_by == "--data-dir":
+        return f"--data-dir chose it: it must name the drums folder itself, with {layout}"
+    if chosen_by == "$PHASOR_DATA":
+        return (
+            f"$PHASOR_DATA chose it: it is a data root with one folder per data set, so put "
+            f"the class folders in {root}, or pass --data-dir FOLDER with {layout}"
+        )
+    return (
+        f"the default chose it (no --data-dir, $PHASOR_DATA unset): pass --data-dir FOLDER "
+        f"with {layout}, or set $PHASOR_DATA to a data root holding a drums/ folder"
+    )
+
+
+def _read_folders(
+    dataset: str,
+    data_dir: str | Path | None,
+    clips_per_class: int,
+    num_classes: int | None,
+    rate: int,
+    duration: float | None,
+    on_error: str,
+) -> ClassFolderClips:
+    """The clips of ``gtzan`` or ``drums``, every class with at least 2 readable clips."""
+    if dataset == "gtzan":
+        root, chosen_by = gtzan_root(data_dir)
+        genres = GTZAN_GENRES[: num_classes or len(GTZAN_GENRES)]
+        found = scan_gtzan(
+            root,
+            sample_rate=rate,
+            duration=30.0 if duration is None else duration,
+            genres=genres,
+            max_per_class=clips_per_class or None,
+            on_error=on_error,
+            chosen_by=chosen_by,
+        )
+        clips = ClassFolderClips(
+            found.audio,
+            found.labels,
+            found.classes,
+            [p.relative_to(root) for p in found.files],
+            rate,
+            [f"{p}: {why}" for p, why in found.skipped],
+        )
+        what = "genre"
+    else:
+        root, chosen_by = drums_root(data_dir)
+        classes = DRUMS_CLASSES[: num_classes or len(DRUMS_CLASSES)]
+        if not root.is_dir() or any(not (root / c).is_dir() for c in classes):
+            raise DataError(
+                f"drums folder {root} not found or lacks a class folder of "
+                f"{', '.join(classes)}; {_drums_where_to_put(root, chosen_by)}"
+            )
+        clips = scan_class_folders(
+            root,
+            sample_rate=rate,
+            clip_samples=None if duration is None else round(duration * rate),
+            classes=classes,
+            on_error=on_error,
+            max_per_class=clips_per_class or None,
+        )
+        what = "class"
+    counts = np.bincount(clips.labels, minlength=len(clips.classes))
+    few = [f"{g} ({n})" for g, n in zip(clips.classes, counts, strict=True) if n < 2]
+    if few:
+        raise DataError(
+            f"{dataset} folder {root}: every {what} needs at least 2 readable clips to split "
+            f"into train and test; too few in {', '.join(few)}"
+        )
+    return clips
 
 
 def load_audio(
@@ -79,44 +165,79 @@ def load_audio(
     test_fraction: float = 0.25,
     sample_rate: int | None = None,
     duration: float | None = None,
+    on_error: str = "skip",
+    holdout: str | None = None,
 ) -> AudioSplits:
-    """Load an audio data set by name (:data:`AUDIO_DATASETS`) and split it by ``seed``.
+    """Load an audio data set by name and split it by ``seed``: :func:`load_audio_seeds` for
+    one seed (the same arguments)."""
+    return load_audio_seeds(
+        dataset,
+        [seed],
+        data_dir,
+        clips_per_class,
+        num_classes,
+        test_fraction,
+        sample_rate,
+        duration,
+        on_error,
+        holdout,
+    )[0]
+
+
+def load_audio_seeds(
+    dataset: str = "synthetic",
+    seeds: Sequence[int] = (0,),
+    data_dir: str | Path | None = None,
+    clips_per_class: int = 40,
+    num_classes: int | None = None,
+    test_fraction: float = 0.25,
+    sample_rate: int | None = None,
+    duration: float | None = None,
+    on_error: str = "skip",
+    holdout: str | None = None,
+) -> list[AudioSplits]:
+    """Load an audio data set by name (:data:`AUDIO_DATASETS`), split once per seed.
 
     ``synthetic``: ``clips_per_class`` clips of the first ``num_classes`` (default 10)
-    :data:`~phasor.audio.synthetic.GENRES` at 8 kHz (default ``duration`` 1.024 s).
-    ``synthetic-phase``: ``clips_per_class`` pairs of the two phase classes; a pair never
-    straddles the split. ``gtzan``: the files under ``data_dir`` (default
-    ``$PHASOR_DATA/gtzan``), at most ``clips_per_class`` per genre (``0`` for all),
-    at ``sample_rate`` (default 22,050 Hz), cut to ``duration`` (default 30 s).
+    :data:`~phasor.audio.synthetic.GENRES` at 8 kHz (default ``duration`` 1.024 s), drawn anew
+    for each seed. ``synthetic-phase``: ``clips_per_class`` pairs of the two phase classes; a
+    pair never straddles the split. ``gtzan``: the files under ``data_dir`` (default
+    ``$PHASOR_DATA/gtzan``), at most ``clips_per_class`` per genre (``0`` for all), at
+    ``sample_rate`` (default 22,050 Hz), cut to ``duration`` (default 30 s). ``drums``: the
+    drum hits under ``data_dir`` (default ``$PHASOR_DATA/drums``), classes
+    :data:`DRUMS_CLASSES` (the first ``num_classes``), at most ``clips_per_class`` per class
+    (``0`` for all), at ``sample_rate`` (default 22,050 Hz), cut or padded to ``duration``
+    (default: the longest clip, 1 s). Folders are read once for all seeds; ``on_error``
+    (``"skip"`` or ``"raise"``) is what an unreadable file does.
+
+    ``holdout``: ``"kits"`` (the default for ``drums``) puts whole kits on the test side
+    (:func:`~phasor.audio.folders.group_split`), ``"clips"`` (the default otherwise) splits
+    the clips of each class (:func:`stratified_split`).
     """
     if dataset not in AUDIO_DATASETS:
         raise ValueError(f"unknown audio data set {dataset!r}; choose one of {AUDIO_DATASETS}")
-    skipped: list[str] = []
-    groups = None
-    if dataset == "gtzan":
+    holdout = holdout or ("kits" if dataset == "drums" else "clips")
+    if holdout not in HOLDOUTS:
+        raise ValueError(f"holdout must be one of {HOLDOUTS}, got {holdout!r}")
+    if holdout == "kits" and dataset != "drums":
+        raise ValueError(f"holdout 'kits' needs the drums data set, not {dataset!r}")
+    if dataset in ("gtzan", "drums"):
         rate = sample_rate or 22050
-        genres = GTZAN_GENRES[: num_classes or len(GTZAN_GENRES)]
-        root, chosen_by = gtzan_root(data_dir)
-        clips = scan_gtzan(
-            root,
-            sample_rate=rate,
-            duration=30.0 if duration is None else duration,
-            genres=genres,
-            max_per_class=clips_per_class or None,
-            chosen_by=chosen_by,
+        clips = _read_folders(
+            dataset, data_dir, clips_per_class, num_classes, rate, duration, on_error
         )
-        audio, labels, classes = clips.audio, clips.labels, clips.classes
-        skipped = [f"{p}: {why}" for p, why in clips.skipped]
-        counts = np.bincount(labels, minlength=len(classes))
-        few = [f"{g} ({n})" for g, n in zip(classes, counts, strict=True) if n < 2]
-        if few:
-            raise DataError(
-                f"GTZAN folder {root}: every genre needs at least 2 readable clips to split into "
-                f"train and test; too few in {', '.join(few)}"
-            )
-    else:
-        rate = sample_rate or 8000
-        n_samples = round((1.024 if duration is None else duration) * rate)
+        out = []
+        for seed in seeds:
+            pattern = DRUMS_GROUP_PATTERN if holdout == "kits" else None
+            train, test = group_split(clips, test_fraction, pattern, seed)
+            kits = sorted({group_of(clips.paths[i]) for i in test}) if pattern else []
+            out.append(_splits(dataset, clips.audio, clips.labels, train, test, clips, seed, kits))
+        return out
+    rate = sample_rate or 8000
+    n_samples = round((1.024 if duration is None else duration) * rate)
+    out = []
+    for seed in seeds:
+        groups = None
         if dataset == "synthetic":
             k = num_classes or len(GENRES)
             audio, labels = synthetic_genres(clips_per_class, seed, k, rate, n_samples)
@@ -127,14 +248,22 @@ def load_audio(
             audio, labels = synthetic_phase_pairs(clips_per_class, seed, rate, n_samples)
             classes = PHASE_CLASSES
             groups = np.tile(np.arange(clips_per_class), 2)
-    train, test = stratified_split(labels, test_fraction, seed, groups)
+        train, test = stratified_split(labels, test_fraction, seed, groups)
+        info = ClassFolderClips(audio, labels, tuple(classes), [], rate)
+        out.append(_splits(dataset, audio, labels, train, test, info, seed, []))
+    return out
+
+
+def _splits(dataset, audio, labels, train, test, clips: ClassFolderClips, seed, kits):
     return AudioSplits(
         dataset,
         torch.from_numpy(audio[train]),
         torch.from_numpy(labels[train]),
         torch.from_numpy(audio[test]),
         torch.from_numpy(labels[test]),
-        tuple(classes),
-        rate,
-        skipped,
+        tuple(clips.classes),
+        clips.sample_rate,
+        list(clips.skipped),
+        seed,
+        kits,
     )

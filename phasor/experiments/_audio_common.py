@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch.utils.data import TensorDataset
 
-from phasor.audio import AUDIO_DATASETS, AudioSplits, complex_mfcc, load_audio
+from phasor.audio import AUDIO_DATASETS, HOLDOUTS, AudioSplits, complex_mfcc, load_audio_seeds
 from phasor.experiments._flags import (
     FlagError,
     integer,
@@ -31,7 +31,9 @@ from phasor.plotting import (
 )
 from phasor.train import TrainConfig, Trainer, TrainingError
 
-DEFAULT_CLIPS = {"synthetic": 40, "synthetic-phase": 200, "gtzan": 0}
+DEFAULT_CLIPS = {"synthetic": 40, "synthetic-phase": 200, "gtzan": 0, "drums": 0}
+FOLDER_DATASETS = ("gtzan", "drums")  # read from disk: 22,050 Hz, every clip by default
+DEFAULT_DURATION = {"gtzan": 30.0, "drums": 1.0}
 TASKS = ("multi", "binary")
 
 # Units of the numbers in results.json, written there as "units" (see docs/audio.md).
@@ -44,8 +46,11 @@ UNITS = {
     "train_accuracy": "fraction of the task's training clips, 0-1 (running, during the epoch)",
     "test_loss": "mean cross-entropy per test clip, nats",
     "parameters": "real numbers (a complex parameter counts twice)",
-    "confusion": "test clips (rows: true class, columns: predicted class)",
+    "confusion": "test clips (rows: true class, columns: predicted class), summed over the seeds",
     "seconds": "wall-clock seconds",
+    "spread": "fraction of the task's test clips, 0-1 (mean, sample std, min, max over seeds)",
+    "differences": "difference of two runs' test accuracy on the same seed's split, 0-1 "
+    "fractions (mean, sample std, min, max over seeds; wins: seeds where the first is higher)",
 }
 
 
@@ -56,21 +61,45 @@ def add_audio_arguments(parser: argparse.ArgumentParser, epochs: int, lr: float)
         choices=AUDIO_DATASETS,
         default="synthetic",
         help="synthetic: ten oscillator genres; synthetic-phase: two classes that differ "
-        "only in phase; gtzan: a GTZAN copy under --data-dir",
+        "only in phase; gtzan: a GTZAN copy under --data-dir; drums: recorded drum hits "
+        "(KIT__INSTRUMENT__LAYER.wav in one folder per class) under --data-dir",
     )
     parser.add_argument(
         "--data-dir",
         type=Path,
         default=None,
-        help="GTZAN folder with one sub-folder per genre; default: $PHASOR_DATA/gtzan",
+        help="gtzan/drums folder with one sub-folder per class; default: $PHASOR_DATA/gtzan "
+        "or $PHASOR_DATA/drums",
+    )
+    parser.add_argument(
+        "--holdout",
+        choices=HOLDOUTS,
+        default=None,
+        help="kits: whole drum kits on the test side (drums only, its default); clips: a "
+        "stratified split of each class's clips (the default otherwise)",
+    )
+    parser.add_argument(
+        "--on-bad-file",
+        choices=("skip", "raise"),
+        default="skip",
+        help="an unreadable or empty gtzan/drums file: skip it with a warning (listed in "
+        "results.json) or stop with an error naming it",
+    )
+    parser.add_argument(
+        "--seeds",
+        type=seed_list,
+        default=None,
+        help="N: run N seeds from --seed on (--seed, --seed + 1, ...); or a comma list of "
+        "seeds (a single seed as '5,'); each seed draws its own split (and synthetic clips), "
+        "and results.json reports the mean and spread; default: --seed only",
     )
     parser.add_argument(
         "--clips-per-class",
         type=nonnegative_int,
         default=None,
-        help="clips per class, at least 2 (synthetic-phase: pairs; gtzan: at most this many "
-        "per genre, 0 for all); default: 40 for synthetic, 200 pairs for synthetic-phase, "
-        "all for gtzan",
+        help="clips per class, at least 2 (synthetic-phase: pairs; gtzan, drums: at most this "
+        "many per class, the first by file name, 0 for all); default: 40 for synthetic, 200 "
+        "pairs for synthetic-phase, all for gtzan and drums",
     )
     parser.add_argument(
         "--tasks",
@@ -81,14 +110,15 @@ def add_audio_arguments(parser: argparse.ArgumentParser, epochs: int, lr: float)
         "--sample-rate",
         type=positive_int,
         default=None,
-        help="sample rate in Hz; default: 8000 for the synthetic data, 22050 for gtzan",
+        help="sample rate in Hz; default: 8000 for the synthetic data, 22050 for gtzan and drums",
     )
     parser.add_argument(
         "--duration",
         type=positive_float,
         default=None,
-        help="seconds per clip, at least one --n-fft frame; default: 1.024 for the "
-        "synthetic data, 30 for gtzan",
+        help="seconds per clip (cut from the start or zero-padded), at least one --n-fft "
+        "frame; default: 1.024 for the synthetic data, 30 for gtzan, the longest clip (1 s) "
+        "for drums",
     )
     parser.add_argument("--n-fft", type=integer(2), default=256, help="STFT frame length")
     parser.add_argument("--hop-length", type=positive_int, default=128, help="STFT hop")
@@ -110,10 +140,40 @@ def parse_tasks(text: str) -> list[str]:
     return list(dict.fromkeys(tasks))
 
 
+def seed_list(text: str) -> list[int] | int:
+    """``--seeds``: a count ``N`` (an int, at least 1) or a comma list of seeds."""
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        if "," not in text:
+            count = int(text)
+            if count < 1:
+                raise ValueError
+            return count
+        seeds = [int(p) for p in parts if p]
+    except ValueError:
+        seeds = []
+    if not seeds or any(not 0 <= s < 2**32 for s in seeds) or len(set(seeds)) < len(seeds):
+        raise argparse.ArgumentTypeError(
+            "must be a positive count N or a comma list of distinct seeds in 0..4294967295, "
+            f"got {text!r}"
+        )
+    return seeds
+
+
+def seeds_of(args: argparse.Namespace) -> list[int]:
+    """The seeds to run: ``--seeds`` (a count from ``--seed`` on, or a list), else ``--seed``."""
+    if args.seeds is None:
+        return [args.seed]
+    if isinstance(args.seeds, int):
+        return [args.seed + i for i in range(args.seeds)]
+    return list(args.seeds)
+
+
 def samples_per_clip(args: argparse.Namespace) -> int:
     """Samples in one clip at the flags' (or the data set's default) rate and duration."""
-    rate = args.sample_rate or (22050 if args.dataset == "gtzan" else 8000)
-    duration = args.duration or (30.0 if args.dataset == "gtzan" else 1.024)
+    folder = args.dataset in FOLDER_DATASETS
+    rate = args.sample_rate or (22050 if folder else 8000)
+    duration = args.duration or DEFAULT_DURATION.get(args.dataset, 1.024)
     return round(duration * rate)
 
 
@@ -126,7 +186,7 @@ def check_audio_flags(args: argparse.Namespace) -> None:
     """Reject combinations of the shared flags before any work (:class:`FlagError`)."""
     parse_tasks(args.tasks)
     clips = args.clips_per_class
-    if clips == 0 and args.dataset != "gtzan":
+    if clips == 0 and args.dataset not in FOLDER_DATASETS:
         raise FlagError(
             "--clips-per-class", f"must be at least 2 for --dataset {args.dataset}, got 0"
         )
@@ -134,8 +194,14 @@ def check_audio_flags(args: argparse.Namespace) -> None:
         raise FlagError(
             "--clips-per-class",
             "must be at least 2 (one clip per class cannot be split into train and test; "
-            "0 takes every gtzan clip), got 1",
+            "0 takes every gtzan or drums clip), got 1",
         )
+    if args.holdout == "kits" and args.dataset != "drums":
+        raise FlagError(
+            "--holdout", f"kits needs --dataset drums (file names KIT__...), not {args.dataset}"
+        )
+    if args.seeds is not None and max(seeds_of(args)) >= 2**32:
+        raise FlagError("--seeds", f"runs seeds past 4294967295 from --seed {args.seed}")
     if args.n_mfcc > args.n_mels:
         raise FlagError("--n-mfcc", f"must be at most --n-mels ({args.n_mels}), got {args.n_mfcc}")
     n = samples_per_clip(args)
@@ -155,30 +221,38 @@ def task_list(args: argparse.Namespace, data: AudioSplits) -> list[str]:
     return tasks
 
 
-def load_features(args: argparse.Namespace) -> tuple[AudioSplits, torch.Tensor, torch.Tensor]:
-    """The data set and its complex MFCCs ``(N, T_f, Q)`` (train, test); real part = MFCC."""
-    data = load_audio(
+def load_features(
+    args: argparse.Namespace,
+) -> list[tuple[AudioSplits, torch.Tensor, torch.Tensor]]:
+    """Per seed of :func:`seeds_of`: the data set's split and its complex MFCCs ``(N, T_f, Q)``
+    (train, test); real part = MFCC. A folder data set is read once for all seeds."""
+    splits = load_audio_seeds(
         args.dataset,
+        seeds_of(args),
         data_dir=args.data_dir,
-        seed=args.seed,
         clips_per_class=DEFAULT_CLIPS[args.dataset]
         if args.clips_per_class is None
         else args.clips_per_class,
         sample_rate=args.sample_rate,
         duration=args.duration,
+        on_error=args.on_bad_file,
+        holdout=args.holdout,
     )
 
-    def features(audio: torch.Tensor) -> torch.Tensor:
+    def features(audio: torch.Tensor, rate: int) -> torch.Tensor:
         return complex_mfcc(
             audio,
-            data.sample_rate,
+            rate,
             n_mfcc=args.n_mfcc,
             n_fft=args.n_fft,
             hop_length=args.hop_length,
             n_mels=args.n_mels,
         )
 
-    return data, features(data.train_audio), features(data.test_audio)
+    return [
+        (d, features(d.train_audio, d.sample_rate), features(d.test_audio, d.sample_rate))
+        for d in splits
+    ]
 
 
 def standardize(train: torch.Tensor, test: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -305,6 +379,24 @@ def plot_confusions(
     return save_figure(fig, out / f"{name}_confusion.png")
 
 
+def spread(values: Sequence[float]) -> dict[str, Any]:
+    """``mean``, ``std`` (sample, ddof 1; 0 for one value), ``min``, ``max`` and the values."""
+    v = np.asarray(values, dtype=np.float64)
+    return {
+        "mean": float(v.mean()),
+        "std": float(v.std(ddof=1)) if len(v) > 1 else 0.0,
+        "min": float(v.min()),
+        "max": float(v.max()),
+        "per_seed": [float(x) for x in v],
+    }
+
+
+def _cell(s: dict[str, Any]) -> str:
+    if len(s["per_seed"]) == 1:
+        return f"{s['mean']:.3f}"
+    return f"{s['mean']:.3f} ± {s['std']:.3f} [{s['min']:.2f}-{s['max']:.2f}]"
+
+
 def headline(
     study: str,
     dataset: str,
@@ -312,22 +404,37 @@ def headline(
     names: Sequence[str],
     columns: dict[str, tuple[float, dict[str, Any]]],
     expect: str = "",
+    seeds: int = 1,
 ) -> str:
     """The console summary: one row per run, one column per task (``{task: (chance,
-    {name: summary})}``), test accuracy after the last epoch and (in brackets) at the best."""
+    {name: summary})}``), test accuracy after the last epoch and (in brackets) at the best;
+    over several seeds their means, then the std and [min-max] of the last epoch's."""
     width = max(len(n) for n in (*names, "chance"))
+    over = f", mean ± std [min-max] over {seeds} seeds" if seeds > 1 else ""
+    cells: dict[str, list[str]] = {}
+    for name in names:
+        cells[name] = []
+        for _, summary in columns.values():
+            s = summary[name]
+            spread_text = f" ± {s['spread']['test_accuracy']['std']:.3f}" if seeds > 1 else ""
+            lo_hi = (
+                f" [{s['spread']['test_accuracy']['min']:.2f}-"
+                f"{s['spread']['test_accuracy']['max']:.2f}]"
+                if seeds > 1
+                else ""
+            )
+            cells[name].append(
+                f"{s['test_accuracy']:.3f}{spread_text}{lo_hi} ({s['best_test_accuracy']:.3f})"
+            )
+    col = max(15, *(len(c) for row in cells.values() for c in row))
     lines = [
-        f"{study} on {dataset}: test accuracy after epoch {epochs} (best epoch in brackets)",
-        "  " + " " * width + "".join(f"  {c:>15}" for c in columns),
+        f"{study} on {dataset}: test accuracy after epoch {epochs}{over} (best epoch in brackets)",
+        "  " + " " * width + "".join(f"  {c:>{col}}" for c in columns),
     ]
     for name in names:
-        cells = "".join(
-            f"  {s[name]['test_accuracy']:>7.3f} ({s[name]['best_test_accuracy']:.3f})"
-            for _, s in columns.values()
-        )
-        lines.append(f"  {name:<{width}}{cells}")
+        lines.append(f"  {name:<{width}}" + "".join(f"  {c:>{col}}" for c in cells[name]))
     lines.append(
-        f"  {'chance':<{width}}" + "".join(f"  {c:>7.3f}        " for c, _ in columns.values())
+        f"  {'chance':<{width}}" + "".join(f"  {c:>{col}.3f}" for c, _ in columns.values())
     )
     if expect:
         lines.append(f"  expect: {expect}")
@@ -338,51 +445,192 @@ Build = Callable[
     [str, torch.Tensor, torch.Tensor, int],
     tuple[torch.nn.Module, Callable, TensorDataset, TensorDataset],
 ]
+Prepare = Callable[[AudioSplits, torch.Tensor, torch.Tensor], tuple[Build, dict[str, Any]]]
 
 
-def compare_on_tasks(
+def _mean_history(histories: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Epoch by epoch, the mean of each number over the seeds' histories."""
+    return [
+        {
+            k: (v if k == "epoch" else float(np.mean([h[i][k] for h in histories])))
+            for k, v in epoch.items()
+        }
+        for i, epoch in enumerate(histories[0])
+    ]
+
+
+def _combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One run's entry of ``results.json`` from its per-seed summaries: means, summed
+    confusion, mean history, and the spread of the accuracies."""
+    if len(runs) == 1:
+        only = dict(runs[0])
+        keys = ("test_accuracy", "best_test_accuracy")
+        only["spread"] = {k: spread([only[k]]) for k in keys}
+        return only
+    return {
+        "test_accuracy": float(np.mean([r["test_accuracy"] for r in runs])),
+        "best_test_accuracy": float(np.mean([r["best_test_accuracy"] for r in runs])),
+        "train_accuracy": float(np.mean([r["train_accuracy"] for r in runs])),
+        "test_loss": float(np.mean([r["test_loss"] for r in runs])),
+        "parameters": runs[0]["parameters"],
+        "confusion": sum(r["confusion"] for r in runs),
+        "history": _mean_history([r["history"] for r in runs]),
+        "spread": {
+            k: spread([r[k] for r in runs]) for k in ("test_accuracy", "best_test_accuracy")
+        },
+    }
+
+
+def compare_over_seeds(
     args: argparse.Namespace,
-    data: AudioSplits,
     names: Sequence[str],
-    build: Build,
+    prepare: Prepare,
     study: str,
-    expect: str = "",
-) -> dict[str, dict[str, Any]]:
-    """Train and score every named run on every task of ``--tasks``; draw curves and
-    confusions; print the headline numbers (and ``expect``, what a reader should see).
+    expect: dict[str, str],
+    comparisons: Sequence[tuple[str, str]],
+) -> dict[str, Any]:
+    """Train and score every named run on every task of ``--tasks``, once per seed of
+    ``--seeds``; draw curves (mean over the seeds) and confusions (summed over the seeds'
+    test sets), write ``seeds.csv`` and ``summary.csv``, print the headline numbers (and
+    what a reader should see on the data set, from ``expect``).
 
-    ``build(name, train_mask, test_mask, k)`` returns ``(model, loss_fn, train_set, test_set)``
-    for a task with ``k`` classes; the seed is reset before each build. Returns each task's
-    ``{name: summary}`` (:func:`train_and_summarize`). A diverging run stops with a
-    :class:`~phasor.train.TrainingError` naming the study, task and run and the ``--lr``.
+    ``prepare(data, train_features, test_features)`` is called once per seed and returns
+    ``build`` and that seed's extra results; ``build(name, train_mask, test_mask, k)`` returns
+    ``(model, loss_fn, train_set, test_set)`` for a task with ``k`` classes (the seed is reset
+    before each build). ``comparisons`` are pairs ``(a, b)`` of run names whose per-seed
+    difference of test accuracy ``a - b`` is reported. A diverging run stops with a
+    :class:`~phasor.train.TrainingError` naming the study, task, run, seed and the ``--lr``.
+
+    Returns the results shared by the audio studies (data, splits, tasks, spreads,
+    differences) and ``extras``, the list of each seed's extra results.
     """
-    tasks: dict[str, dict[str, Any]] = {}
-    columns: dict[str, tuple[float, dict[str, Any]]] = {}
-    for task in task_list(args, data):
-        tr, te = select_task(task, data.train_labels), select_task(task, data.test_labels)
-        k = int(data.train_labels[tr].max()) + 1
-        histories, matrices, summary = {}, {}, {}
-        for name in names:
-            torch.manual_seed(args.seed)
-            model, loss_fn, train_set, test_set = build(name, tr, te, k)
-            try:
-                histories[name], matrices[name], summary[name] = train_and_summarize(
-                    model, loss_fn, train_set, test_set, k, args
-                )
-            except TrainingError as err:
-                raise TrainingError(
-                    f"{study}, task {task}, {name}: {err}; "
-                    f"the learning rate is --lr (now {args.lr:g})"
-                ) from err
-            print(f"[{task}] {name}: test accuracy {summary[name]['test_accuracy']:.3f}")
-        words = task_words(task, data.classes[:k])
-        title = (
-            f"{study}: {words} task on {data.name} "
-            f"({int(tr.sum())} training / {int(te.sum())} test clips)"
+    seeded = load_features(args)
+    data0 = seeded[0][0]
+    seeds = [d.seed for d, _, _ in seeded]
+    per_seed: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    ks: dict[str, int] = {}
+    counts: dict[str, tuple[list[int], list[int]]] = {}
+    extras, splits, seed_rows = [], [], []
+    for data, train_c, test_c in seeded:
+        run_args = argparse.Namespace(**{**vars(args), "seed": data.seed})
+        build, extra = prepare(data, train_c, test_c)
+        extras.append(extra)
+        splits.append(
+            {
+                "seed": data.seed,
+                "train_clips": len(data.train_labels),
+                "test_clips": len(data.test_labels),
+                "test_kits": data.test_groups,
+            }
         )
-        plot_curves(args.out, task, histories, title, chance=1 / k)
-        plot_confusions(args.out, task, matrices, data.classes[:k], title)
-        tasks[task] = summary
-        columns[f"{k}-class" if task == "multi" else "binary"] = (1 / k, summary)
-    print(headline(study, data.name, args.epochs, names, columns, expect))
-    return tasks
+        for task in task_list(args, data):
+            tr, te = select_task(task, data.train_labels), select_task(task, data.test_labels)
+            k = ks.setdefault(task, int(data.train_labels[tr].max()) + 1)
+            counts.setdefault(task, ([], []))
+            counts[task][0].append(int(tr.sum()))
+            counts[task][1].append(int(te.sum()))
+            for name in names:
+                torch.manual_seed(data.seed)
+                model, loss_fn, train_set, test_set = build(name, tr, te, k)
+                try:
+                    _, _, summary = train_and_summarize(
+                        model, loss_fn, train_set, test_set, k, run_args
+                    )
+                except TrainingError as err:
+                    raise TrainingError(
+                        f"{study}, task {task}, {name}, seed {data.seed}: {err}; "
+                        f"the learning rate is --lr (now {args.lr:g})"
+                    ) from err
+                per_seed.setdefault(task, {}).setdefault(name, []).append(summary)
+                seed_rows.append(
+                    {
+                        "task": task,
+                        "run": name,
+                        "seed": data.seed,
+                        "test_accuracy": summary["test_accuracy"],
+                        "best_test_accuracy": summary["best_test_accuracy"],
+                        "train_clips": int(tr.sum()),
+                        "test_clips": int(te.sum()),
+                    }
+                )
+                print(
+                    f"[{task}, seed {data.seed}] {name}: "
+                    f"test accuracy {summary['test_accuracy']:.3f}"
+                )
+    tasks: dict[str, dict[str, Any]] = {}
+    differences: dict[str, dict[str, Any]] = {}
+    columns: dict[str, tuple[float, dict[str, Any]]] = {}
+    summary_rows = []
+    over = f", {len(seeds)} seeds" if len(seeds) > 1 else ""
+    for task, runs in per_seed.items():
+        k = ks[task]
+        tasks[task] = {name: _combine(r) for name, r in runs.items()}
+        differences[task] = {}
+        for a, b in comparisons:
+            if a in runs and b in runs:
+                diff = [
+                    x["test_accuracy"] - y["test_accuracy"]
+                    for x, y in zip(runs[a], runs[b], strict=True)
+                ]
+                differences[task][f"{a} - {b}"] = {
+                    **spread(diff),
+                    "wins": int(sum(d > 0 for d in diff)),
+                }
+        for name, entry in tasks[task].items():
+            summary_rows.append(
+                {
+                    "task": task,
+                    "comparison": name,
+                    "seeds": len(seeds),
+                    **{
+                        k_: v
+                        for k_, v in entry["spread"]["test_accuracy"].items()
+                        if k_ != "per_seed"
+                    },
+                }
+            )
+        for name, entry in differences[task].items():
+            summary_rows.append(
+                {
+                    "task": task,
+                    "comparison": name,
+                    "seeds": len(seeds),
+                    **{k_: v for k_, v in entry.items() if k_ != "per_seed"},
+                }
+            )
+        words = task_words(task, data0.classes[:k])
+        n_tr, n_te = counts[task]
+        clips = (
+            f"{n_tr[0]} training / {n_te[0]} test clips"
+            if len(set(n_tr)) == 1 and len(set(n_te)) == 1
+            else f"{min(n_tr)}-{max(n_tr)} training / {min(n_te)}-{max(n_te)} test clips"
+        )
+        title = f"{study}: {words} task on {data0.name} ({clips}{over})"
+        histories = {name: entry["history"] for name, entry in tasks[task].items()}
+        matrices = {name: entry["confusion"] for name, entry in tasks[task].items()}
+        mean = "\n(mean over the seeds)" if len(seeds) > 1 else ""
+        summed = "\n(test clips summed over the seeds' test sets)" if len(seeds) > 1 else ""
+        plot_curves(args.out, task, histories, title + mean, chance=1 / k)
+        plot_confusions(args.out, task, matrices, data0.classes[:k], title + summed)
+        columns[f"{k}-class" if task == "multi" else "binary"] = (1 / k, tasks[task])
+    write_csv(args.out / "seeds.csv", seed_rows)
+    write_csv(args.out / "summary.csv", summary_rows)
+    print(
+        headline(
+            study, data0.name, args.epochs, names, columns, expect.get(data0.name, ""), len(seeds)
+        )
+    )
+    return {
+        "dataset": data0.name,
+        "classes": list(data0.classes),
+        "sample_rate": data0.sample_rate,
+        "holdout": args.holdout or ("kits" if data0.name == "drums" else "clips"),
+        "seeds": seeds,
+        "train_clips": splits[0]["train_clips"],
+        "test_clips": splits[0]["test_clips"],
+        "splits": splits,
+        "skipped_files": data0.skipped,
+        "tasks": tasks,
+        "differences": differences,
+        "extras": extras,
+    }

@@ -143,7 +143,7 @@ def test_tiny_run_is_documented_readable_and_summarised(tmp_path, monkeypatch, c
     argv = ["run", "audio-gnn", "--out", str(out), "--clips-per-class", "2", "--epochs", "1"]
     assert main([*argv, "--max-frames", "8", "--width", "4", "--tasks", "multi"]) == 0
     results = json.loads((out / "results.json").read_text())
-    maps = ("tasks", "tasks.*", "mean_edge_coherence")
+    maps = ("tasks", "tasks.*", "mean_edge_coherence", "differences", "differences.*")
     assert undocumented_keys(results, "audio.md", maps=maps) == []
     assert "mean_edge_coherence" in results["units"]
     assert titles["multi_curves.png"].startswith("audio-gnn: 10-class task on synthetic")
@@ -151,3 +151,33 @@ def test_tiny_run_is_documented_readable_and_summarised(tmp_path, monkeypatch, c
     printed = capsys.readouterr().out
     table = printed[printed.index("test accuracy after epoch 1") :]
     assert all(v in table for v in ("no-phase", "phase-coherence", "complex-phase", "chance"))
+
+
+def test_drums_end_to_end_over_seeds(tmp_path):
+    import numpy as np
+    import soundfile
+
+    from phasor.audio import DRUMS_CLASSES
+
+    root = tmp_path / "drums"
+    t = np.arange(4410) / 22050
+    for c, name in enumerate(DRUMS_CLASSES):
+        (root / name).mkdir(parents=True)
+        for k in range(4):
+            x = 0.3 * np.sin(2 * np.pi * (80 + 150 * c + 7 * k) * t) * np.exp(-t * (5 + 3 * c))
+            soundfile.write(root / name / f"Kit{k}__{name}__0.wav", x, 22050)
+    out = tmp_path / "run"
+    argv = ["run", "audio-gnn", "--out", str(out), "--dataset", "drums", "--data-dir", str(root)]
+    argv += ["--seeds", "3,5", "--epochs", "1", "--n-fft", "512", "--hop-length", "256"]
+    assert main([*argv, "--max-frames", "8", "--width", "4", "--tasks", "binary"]) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert results["seeds"] == [3, 5] and results["holdout"] == "kits"
+    assert [len(s["test_kits"]) for s in results["splits"]] == [1, 1]
+    assert set(results["tasks"]) == {"binary"} and results["nodes_per_graph"] == 8
+    runs = results["tasks"]["binary"]
+    diff = results["differences"]["binary"]["phase-coherence - no-phase"]
+    a, b = (runs[n]["spread"]["test_accuracy"]["per_seed"] for n in ("phase-coherence", "no-phase"))
+    assert diff["per_seed"] == pytest.approx([x - y for x, y in zip(a, b, strict=True)])
+    assert set(results["mean_edge_coherence"]) == set(DRUMS_CLASSES)
+    # binary = kick vs snare, one kit each of them per seed on the test side
+    assert all(sum(map(sum, r["confusion"])) == 2 * 2 for r in runs.values())

@@ -142,7 +142,8 @@ def test_tiny_run_is_documented_readable_and_summarised(tmp_path, monkeypatch, c
     argv = ["run", "audio-mfcc", "--out", str(out), "--clips-per-class", "2", "--epochs", "1"]
     assert main(argv) == 0
     results = json.loads((out / "results.json").read_text())
-    assert undocumented_keys(results, "audio.md", maps=("tasks", "tasks.*")) == []
+    maps = ("tasks", "tasks.*", "differences", "differences.*")
+    assert undocumented_keys(results, "audio.md", maps=maps) == []
     assert set(results["units"]) >= {"test_accuracy", "parameters", "sample_rate"}
     for task in results["tasks"].values():
         for run in task.values():
@@ -212,3 +213,102 @@ def test_runs_on_a_gtzan_layout_and_reports_bad_files(tmp_path):
     assert results["sample_rate"] == 22050 and results["classes"][0] == "blues"
     assert len(results["skipped_files"]) == 1 and "jazz.00054.wav" in results["skipped_files"][0]
     assert results["train_clips"] + results["test_clips"] == 30
+
+
+DRUM_CLASSES = ("kick", "snare", "hihat", "tom", "cymbal", "percussion", "clap")
+
+
+def _write_drums(root, kits=4, layers=2, seconds=0.2):
+    """A tiny drums layout: every class in every kit, ``KIT__INSTRUMENT__LAYER.wav``."""
+    import numpy as np
+    import soundfile
+
+    rng = np.random.default_rng(0)
+    t = np.arange(round(seconds * 22050)) / 22050
+    for c, name in enumerate(DRUM_CLASSES):
+        (root / name).mkdir(parents=True)
+        for k in range(kits):
+            for layer in range(layers):
+                tone = np.sin(2 * np.pi * (80 + 150 * c + 7 * k) * t) * np.exp(-t * (5 + 3 * c))
+                x = 0.3 * tone + 0.02 * (layer + 1) * rng.standard_normal(len(t))
+                soundfile.write(root / name / f"Kit{k}__{name.title()}__{layer}.wav", x, 22050)
+
+
+def test_drums_end_to_end_over_seeds_with_kits_held_out(tmp_path, monkeypatch):
+    import csv
+
+    from _results_doc import undocumented_keys
+
+    root = tmp_path / "data" / "drums"
+    _write_drums(root)
+    (root / "tom" / "Kit1__Tom__5.wav").write_bytes(b"not audio")
+    monkeypatch.setenv("PHASOR_DATA", str(tmp_path / "data"))
+    out = tmp_path / "run"
+    argv = ["run", "audio-mfcc", "--out", str(out), "--dataset", "drums", "--seeds", "2"]
+    argv += ["--epochs", "2", "--n-fft", "512", "--hop-length", "256", "--width", "8"]
+    with pytest.warns(UserWarning, match="Kit1__Tom__5"):
+        assert main(argv) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert results["dataset"] == "drums" and results["holdout"] == "kits"
+    assert results["seeds"] == [0, 1] and results["classes"][:2] == ["kick", "snare"]
+    assert len(results["skipped_files"]) == 1 and "Kit1__Tom__5.wav" in results["skipped_files"][0]
+    maps = ("tasks", "tasks.*", "differences", "differences.*")
+    assert undocumented_keys(results, "audio.md", maps=maps) == []
+    # one kit of four on the test side (a quarter of the clips), every clip used once a seed
+    for split in results["splits"]:
+        assert len(split["test_kits"]) == 1
+        assert split["train_clips"] + split["test_clips"] == 7 * 4 * 2
+    test_clips = sum(s["test_clips"] for s in results["splits"])
+    binary_test = 0
+    for task, runs in results["tasks"].items():
+        for run in runs.values():
+            acc = run["spread"]["test_accuracy"]
+            assert len(acc["per_seed"]) == 2
+            assert acc["min"] <= acc["mean"] <= acc["max"]
+            assert acc["mean"] == pytest.approx(run["test_accuracy"])
+            assert acc["mean"] == pytest.approx(sum(acc["per_seed"]) / 2)
+            confusion = sum(map(sum, run["confusion"]))
+            if task == "multi":
+                assert confusion == test_clips  # summed over both seeds' test sets
+            else:
+                binary_test = confusion
+    assert 0 < binary_test < test_clips
+    diff = results["differences"]["multi"]["complex-mfcc/complex-net - real-mfcc/complex-net"]
+    per = results["tasks"]["multi"]
+    expected = [
+        a - b
+        for a, b in zip(
+            per["complex-mfcc/complex-net"]["spread"]["test_accuracy"]["per_seed"],
+            per["real-mfcc/complex-net"]["spread"]["test_accuracy"]["per_seed"],
+            strict=True,
+        )
+    ]
+    assert diff["per_seed"] == pytest.approx(expected)
+    assert diff["wins"] == sum(d > 0 for d in expected)
+    with open(out / "seeds.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 2 * 2 * 3 and {r["seed"] for r in rows} == {"0", "1"}
+    with open(out / "summary.csv") as f:
+        summary = list(csv.DictReader(f))
+    assert {r["comparison"] for r in summary} >= {*per, *results["differences"]["multi"]}
+    for name in ("multi_curves.png", "multi_confusion.png", "binary_confusion.png"):
+        assert (out / name).exists()
+
+
+def test_drums_bad_file_can_stop_the_run_and_kits_need_drums(tmp_path, capsys):
+    root = tmp_path / "drums"
+    _write_drums(root, kits=2, layers=1)
+    (root / "clap" / "Kit0__Clap__9.wav").write_bytes(b"")
+    argv = ["run", "audio-mfcc", "--out", str(tmp_path / "o"), "--dataset", "drums"]
+    argv += ["--data-dir", str(root), "--on-bad-file", "raise", "--epochs", "1"]
+    assert main(argv) == 2
+    assert "Kit0__Clap__9.wav" in capsys.readouterr().err
+    argv = ["run", "audio-mfcc", "--out", str(tmp_path / "p"), "--holdout", "kits"]
+    assert _exit_code(argv) == 2
+    assert "phasor: error: --holdout kits needs --dataset drums" in capsys.readouterr().err
+    argv = ["run", "audio-mfcc", "--out", str(tmp_path / "q"), "--dataset", "drums"]
+    assert main([*argv, "--data-dir", str(tmp_path / "none")]) == 2
+    assert "--data-dir chose it" in capsys.readouterr().err
+    for bad in ("0", "1,1", "x", "-3,"):
+        assert _exit_code(["run", "audio-mfcc", "--out", str(tmp_path / "r"), "--seeds", bad]) == 2
+        assert "phasor: error: --seeds " in capsys.readouterr().err
