@@ -27,6 +27,7 @@ with the same leading dimensions (``*`` may be empty: an unbatched step).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import torch
@@ -223,7 +224,10 @@ def unitary_matrix(a: torch.Tensor) -> torch.Tensor:
     :math:`W^H W = e^{-S} e^{S} = I` exactly up to rounding, whatever ``a`` is: gradient
     steps on ``a`` never leave the unitary group (the exponential parametrisation of
     Lezcano-Casado & Martínez-Rubio 2019). Every unitary matrix is reached (``a = S / 2``
-    with ``S`` a logarithm of ``W``).
+    with ``S`` a logarithm of ``W``). It is evaluated as :math:`e^{-i} \exp(S + iI)`, the same
+    matrix, where :func:`torch.linalg.matrix_exp` is accurate to about ``1e-15`` in
+    complex128 for small generators too (``W^H W = I`` to ``1e-12`` measured for generator
+    entries from ``1e-6`` to ``50``).
 
     Shape:
         - ``a``: :math:`(*, H, H)`, complex.
@@ -232,7 +236,11 @@ def unitary_matrix(a: torch.Tensor) -> torch.Tensor:
     check_complex(a, "a")
     if a.dim() < 2 or a.shape[-1] != a.shape[-2]:
         raise ValueError(f"a must be a square matrix (*, H, H), got shape {tuple(a.shape)}")
-    return torch.linalg.matrix_exp(a - a.mH)
+    eye = torch.eye(a.shape[-1], dtype=a.dtype, device=a.device)
+    # exp(S) = e^{-i} exp(S + iI) (iI commutes with S). torch's matrix_exp is least accurate
+    # for 1-norms near 1e-2 (W^H W - I up to 3e-12 in complex128); the shift moves small
+    # generators out of that range (1e-15 there), and keeps large ones at their accuracy.
+    return torch.linalg.matrix_exp(a - a.mH + 1j * eye) * complex(math.cos(1), -math.sin(1))
 
 
 def _unitary_step(
