@@ -30,7 +30,7 @@ import math
 
 import torch
 
-from phasor._validation import check_complex, check_same_dtype
+from phasor._validation import check_complex
 from phasor.functional.dropout import _apply_mask, _check_p
 
 __all__ = ["SCORES", "attention_weights", "rotary_embedding", "scaled_dot_product_attention"]
@@ -49,10 +49,19 @@ def _pairs(t: torch.Tensor) -> torch.Tensor:
     return torch.view_as_real(t.resolve_conj()).flatten(-2)
 
 
+def _check_like_query(t: torch.Tensor, name: str, query: torch.Tensor) -> None:
+    """Raise ``TypeError`` unless ``t`` is complex of the dtype of ``query``."""
+    check_complex(t, name)
+    if t.dtype != query.dtype:
+        raise TypeError(
+            f"{name} has dtype {t.dtype} but query is {query.dtype}; convert one of them, "
+            f"e.g. {name}.to({query.dtype})"
+        )
+
+
 def _check_qk(query: torch.Tensor, key: torch.Tensor) -> None:
     check_complex(query, "query")
-    check_complex(key, "key")
-    check_same_dtype(key, query, "key")
+    _check_like_query(key, "key", query)
     for name, t in (("query", query), ("key", key)):
         if t.dim() < 2:
             raise ValueError(
@@ -215,8 +224,8 @@ def scaled_dot_product_attention(
         >>> scaled_dot_product_attention(q, q, q, is_causal=True).shape
         torch.Size([2, 5, 4])
     """
-    check_complex(value, "value")
-    check_same_dtype(value, query, "value")
+    _check_qk(query, key)
+    _check_like_query(value, "value", query)
     if value.dim() < 2 or key.dim() < 2 or value.shape[-2] != key.shape[-2]:
         raise ValueError(
             f"key (*, S, E) and value (*, S, E_v) need the same S, got shapes "
