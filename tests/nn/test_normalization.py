@@ -286,3 +286,166 @@ def test_layer_norm_module():
 def test_repr_mentions_configuration():
     assert "momentum=0.1" in repr(cnn.ComplexBatchNorm2d(3))
     assert "(3, 4)" in repr(cnn.ComplexLayerNorm((3, 4)))
+
+
+# --------------------------------------------------------------- 3-D batch norm, group, instance
+
+
+def test_batch_norm_3d_matches_functional_and_checks_rank():
+    bn = cnn.ComplexBatchNorm3d(2, dtype=torch.complex128)
+    x = correlated(3, 2, 2, 2, 3, seed=11, dtype=torch.complex128)
+    torch.testing.assert_close(
+        bn(x), CF.complex_batch_norm(x, None, None, bn.weight, bn.bias, training=True)
+    )
+    assert int(bn.num_batches_tracked) == 1 and not torch.all(bn.running_mean == 0)
+    with pytest.raises(ValueError, match=r"5-D \(N, C, D, H, W\)"):
+        bn(correlated(3, 2, 4, 4, dtype=torch.complex128))
+
+
+def _randomise(layer):
+    with torch.no_grad():
+        layer.weight.copy_(torch.randn(layer.weight.shape).to(layer.weight))
+        layer.bias.copy_(torch.randn(layer.bias.shape, dtype=layer.bias.dtype))
+    return layer
+
+
+@pytest.mark.parametrize(
+    ("cls", "spatial"),
+    [
+        (cnn.ComplexInstanceNorm1d, (6,)),
+        (cnn.ComplexInstanceNorm2d, (3, 2)),
+        (cnn.ComplexInstanceNorm3d, (2, 2, 2)),
+    ],
+)
+def test_group_norm_with_a_group_per_channel_equals_affine_instance_norm(cls, spatial):
+    group = _randomise(cnn.ComplexGroupNorm(4, 4, dtype=torch.complex128))
+    instance = cls(4, affine=True, dtype=torch.complex128)
+    instance.load_state_dict(group.state_dict())
+    x = correlated(3, 4, *spatial, seed=12, dtype=torch.complex128)
+    torch.testing.assert_close(group(x), instance(x))
+
+
+def test_instance_norm_defaults_follow_torch():
+    layer, ref = cnn.ComplexInstanceNorm2d(3), torch.nn.InstanceNorm2d(3)
+    assert (layer.affine, layer.track_running_stats) == (ref.affine, ref.track_running_stats)
+    assert list(layer.parameters()) == [] and list(layer.buffers()) == []
+    x = correlated(2, 3, 4, 4, seed=13)
+    train = layer(x)
+    torch.testing.assert_close(layer.eval()(x), train)
+    cov = per_channel_cov(train[1:2])  # one sample: white per channel
+    np.testing.assert_allclose(cov, np.broadcast_to(np.eye(2), (3, 2, 2)), atol=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("cls", "spatial"), [(cnn.ComplexInstanceNorm1d, (5,)), (cnn.ComplexInstanceNorm2d, (3, 3))]
+)
+def test_instance_norm_unbatched_input_as_torch(cls, spatial):
+    layer = _randomise(cls(3, affine=True))
+    x = correlated(1, 3, *spatial, seed=14)
+    torch.testing.assert_close(layer(x[0]), layer(x)[0])
+    with pytest.raises(ValueError, match="-D"):
+        layer(x[0, 0])
+
+
+def test_tracked_instance_norm_uses_running_statistics_in_eval():
+    layer = cnn.ComplexInstanceNorm1d(2, momentum=0.5, track_running_stats=True)
+    assert layer.running_cov.dtype == torch.float32
+    for seed in range(3):
+        layer(correlated(4, 2, 8, seed=seed))
+    assert int(layer.num_batches_tracked) == 3
+    layer.eval()
+    x = correlated(2, 2, 8, seed=15)
+    ref = CF.complex_batch_norm(x, layer.running_mean, layer.running_cov)
+    torch.testing.assert_close(layer(x), ref)
+
+
+def test_group_norm_module_state_and_errors():
+    gn = cnn.ComplexGroupNorm(2, 6, dtype=torch.complex128)
+    r = 1 / math.sqrt(2)
+    assert gn.weight.dtype == torch.float64 and gn.bias.dtype == torch.complex128
+    torch.testing.assert_close(gn.weight.data, torch.tensor([[r, 0.0, r]] * 6).double())
+    x = correlated(3, 6, 4, seed=16, dtype=torch.complex128)
+    torch.testing.assert_close(gn(x), CF.complex_group_norm(x, 2, gn.weight, gn.bias))
+    torch.testing.assert_close(gn.eval()(x), gn.train()(x))
+    assert list(cnn.ComplexGroupNorm(3, 6, affine=False).parameters()) == []
+    with pytest.raises(ValueError, match="divide"):
+        cnn.ComplexGroupNorm(4, 6)
+    with pytest.raises(ValueError, match="one entry per channel"):
+        gn(correlated(3, 4, 4, dtype=torch.complex128))
+    with pytest.raises(TypeError, match="dtype"):
+        gn(correlated(3, 6, 4))
+    assert "2, 6, eps=1e-05, affine=True" in repr(gn)
+
+
+# --------------------------------------------------------------- RMS norm, magnitude batch norm
+
+
+def test_rms_norm_module_matches_torch_on_real_values():
+    layer = cnn.ComplexRMSNorm((3, 4), dtype=torch.complex128)
+    ref = torch.nn.RMSNorm((3, 4), dtype=torch.float64)
+    assert layer.weight.dtype == torch.float64 and torch.all(layer.weight == 1)
+    with torch.no_grad():
+        layer.weight.copy_(torch.randn(3, 4))
+        ref.weight.copy_(layer.weight)
+    x = torch.randn(2, 3, 4, dtype=torch.float64)
+    torch.testing.assert_close(layer(x.to(torch.complex128)), ref(x).to(torch.complex128))
+    z = correlated(2, 5, 3, 4, dtype=torch.complex128)
+    torch.testing.assert_close(layer(z), CF.complex_rms_norm(z, (3, 4), layer.weight))
+    assert list(cnn.ComplexRMSNorm(4, elementwise_affine=False).parameters()) == []
+    assert "(3, 4), eps=None" in repr(layer)
+
+
+@pytest.mark.parametrize(
+    ("cls", "torch_cls", "spatial"),
+    [
+        (cnn.MagnitudeBatchNorm1d, torch.nn.BatchNorm1d, (5,)),
+        (cnn.MagnitudeBatchNorm2d, torch.nn.BatchNorm2d, (3, 3)),
+    ],
+)
+def test_magnitude_batch_norm_module_bookkeeping(cls, torch_cls, spatial):
+    bn = cls(3, momentum=None, dtype=torch.complex128)
+    assert bn.weight.dtype == torch.float64 and torch.all(bn.weight == 1)
+    assert bn.running_power.dtype == torch.float64 and torch.all(bn.running_power == 1)
+    batches = [correlated(6, 3, *spatial, seed=s, dtype=torch.complex128) for s in range(3)]
+    for b in batches:
+        out = bn(b)
+        torch.testing.assert_close(out.angle(), b.angle())
+    # momentum=None: the running mean power is the cumulative average of the batches'.
+    expected = torch.stack([(b.abs() ** 2).mean((0, *range(2, b.dim()))) for b in batches])
+    torch.testing.assert_close(bn.running_power, expected.mean(0))
+    assert int(bn.num_batches_tracked) == 3
+    bn.eval()
+    x = batches[0][:1]
+    torch.testing.assert_close(bn(x), CF.magnitude_batch_norm(x, bn.running_power, bn.weight))
+    assert "momentum=None" in repr(bn)
+    with pytest.raises(ValueError, match="-D"):
+        bn(correlated(6, 3, 2, 2, 2, dtype=torch.complex128))
+    untracked = cls(3, track_running_stats=False, affine=False).eval()
+    assert untracked.running_power is None and list(untracked.parameters()) == []
+    torch.testing.assert_close(untracked(batches[1]), CF.magnitude_batch_norm(batches[1]))
+    # An empty batch is counted as torch counts it.
+    ref = torch_cls(3)
+    bn.train()
+    bn(torch.zeros(0, 3, *spatial, dtype=torch.complex128))
+    ref(torch.zeros(0, 3, *spatial))
+    assert int(bn.num_batches_tracked) == 3 + int(ref.num_batches_tracked)
+
+
+def test_new_layers_keep_real_state_real_under_conversion():
+    layers = [
+        cnn.ComplexBatchNorm3d(2),
+        cnn.ComplexGroupNorm(1, 2),
+        cnn.ComplexInstanceNorm1d(2, affine=True, track_running_stats=True),
+        cnn.ComplexRMSNorm(2),
+        cnn.MagnitudeBatchNorm1d(2),
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch warns that complex modules are new
+        for layer in layers:
+            layer.to(torch.complex128)
+    for layer in layers:
+        for name, t in [*layer.named_parameters(), *layer.named_buffers()]:
+            if name == "num_batches_tracked":
+                continue
+            complex_state = name in ("bias", "running_mean")
+            assert t.dtype == (torch.complex128 if complex_state else torch.float64), name
