@@ -133,6 +133,39 @@ def test_real_network_projected_regime(tmp_path, capsys):
         "runs.*.train_loss", "final_accuracy", "best_accuracy")) == []  # fmt: skip
 
 
+def test_published_architecture_has_a_linear_second_layer(tmp_path):
+    # The authors' multi-layer code: ReLU after the first hidden layer, none after the second.
+    out = tmp_path / "published"
+    argv = ["run", "phase-pruning", "--out", str(out), "--preset", "fig3-published"]
+    argv += ["--dataset", "embedded", "--hidden", "12,6", "--hidden", "8", "--steps", "4"]
+    argv += ["--eval-every", "2", "--train-size", "50", "--test-size", "50", "--half-draws", "1"]
+    assert cli.main(argv) == 0
+    results = json.loads((out / "results.json").read_text())
+    runs = results["runs"]
+    assert runs["complex-12-6-linear2"]["activations"] == ["relu", "identity"]
+    assert runs["complex-8"]["activations"] == ["relu"]  # another depth: the default
+    assert undocumented_keys(results, "phase-pruning.md", maps=("runs", "runs.*.curves",
+        "runs.*.train_loss", "final_accuracy", "best_accuracy")) == []  # fmt: skip
+
+
+def test_identity_layer_scores_match_a_plain_composition():
+    # relu,identity: s = |CReLU(x W1^T) W2^T W3^T|^2, written out here
+    from phasor.experiments.phase_pruning.numpy_mlp import NumpyMLP, init_weights
+
+    rng = np.random.default_rng(0)
+    w1, w2, w3 = init_weights([6, 5, 4, 3], True, rng)
+    x = rng.normal(size=(7, 6)) + 1j * rng.normal(size=(7, 6))
+
+    def crelu(z):
+        return np.maximum(z.real, 0) + 1j * np.maximum(z.imag, 0)
+
+    expected = np.abs(crelu(x @ w1.T) @ w2.T @ w3.T) ** 2
+    scores = NumpyMLP([w1, w2, w3], ["relu", "identity"]).forward(x)[0]
+    np.testing.assert_allclose(scores, expected, rtol=1e-12)
+    relu_everywhere = np.abs(crelu(crelu(x @ w1.T) @ w2.T) @ w3.T) ** 2
+    assert not np.allclose(scores, relu_everywhere, rtol=1e-3, atol=0)
+
+
 DIVERGING = [  # (flags, what the message names): each run diverges within a few steps
     (["--lr", "1e6"], "complex-100 (probe regime): training diverged at step"),
     (["--lr", "1"], "the loss"),  # grows to ~600 (finite) before it turns NaN
@@ -165,7 +198,13 @@ BAD_FLAGS = [
     (["--eval-every", "500"], "--eval-every must be at most --steps (400), got 500"),
     (["--train-size", "4001"], "--train-size must be at most 4000"),  # embedded: 4000 + 1000
     (["--test-size", "1001"], "--test-size must be at most 1000"),
-]
+    (["--activations", "relu,tanh"], "--activations must be relu or identity per hidden layer"),
+    (["--activations", "relu,identity"], "--activations relu,identity has 2 entries but no"),
+    (["--hidden", "10", "--hidden", "10,5", "--activations", "relu", "--activations", "relu"],
+     "--activations needs one entry per hidden layer of [10, 5], got relu"),
+    (["--hidden", "10", "--hidden", "10,5", "--activations", "relu", "--activations", "relu",
+      "--activations", "relu"], "--activations give it once, or once per --hidden (2), got 3"),
+]  # fmt: skip
 
 
 @pytest.mark.parametrize(("flags", "message"), BAD_FLAGS)

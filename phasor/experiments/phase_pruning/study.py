@@ -14,14 +14,29 @@ from tqdm import tqdm
 
 from phasor.data import image_dataset_names, load_images
 from phasor.experiments._flags import FlagError, positive_float, positive_int
-from phasor.experiments.phase_pruning.numpy_mlp import NumpyMLP, encode_inputs, init_weights
+from phasor.experiments.phase_pruning.numpy_mlp import (
+    ACTIVATIONS,
+    NumpyMLP,
+    encode_inputs,
+    init_weights,
+)
 from phasor.experiments.phase_pruning.torch_mlp import TorchMLP
 from phasor.io import write_csv
 from phasor.plotting import line_style, new_figure, save_figure
 from phasor.train.errors import TrainingError
 from phasor.weights import PAPER_SCALES, project, random_half_mask
 
-__all__ = ["DEFAULTS", "PRESETS", "UNITS", "add_arguments", "check", "run", "widths"]
+__all__ = [
+    "DEFAULTS",
+    "PRESETS",
+    "UNITS",
+    "activation_list",
+    "add_arguments",
+    "check",
+    "hidden_activations",
+    "run",
+    "widths",
+]
 
 #: Curves of the complex and of the real network, in the paper's plotting order.
 COMPLEX_CURVES = ("origin", "half", "phase", "amplitude", "real", "imag")
@@ -43,10 +58,16 @@ PRESETS: dict[str, dict] = {
     },
 }  # fmt: skip
 
+# The authors' published multi-layer code (Phase-in-NN, Mnist_realNN_multilayer-final.py)
+# applies no activation after the second hidden layer: fig3 with that architecture.
+PRESETS["fig3-published"] = {
+    **PRESETS["fig3"], "hidden": [[512, 100], [50, 20]], "activations": [["relu", "identity"]],
+}  # fmt: skip
+
 #: Values used when neither a flag nor a preset sets them (the demo: embedded digits).
 DEFAULTS = {
     "hidden": [[100]], "real": False, "steps": 400, "train_size": 1000, "test_size": None,
-    "eval_every": 25, "dataset": "embedded",
+    "eval_every": 25, "dataset": "embedded", "activations": None,
 }  # fmt: skip
 
 #: The units of results.json, written there as ``"units"`` (docs/phase-pruning.md).
@@ -90,6 +111,38 @@ def widths(text: str) -> list[int]:
     return values
 
 
+def activation_list(text: str) -> list[str]:
+    """Flag type of ``--activations``: ``"relu,identity"`` -> ``["relu", "identity"]``."""
+    values = text.split(",")
+    if any(v not in ACTIVATIONS for v in values):
+        raise argparse.ArgumentTypeError(
+            f"must be {' or '.join(ACTIVATIONS)} per hidden layer, separated by commas "
+            f"(e.g. relu,identity), got {text!r}"
+        )
+    return values
+
+
+def hidden_activations(hidden: list[int], real: bool, given: list[list[str]] | None, k: int):
+    """The activation after each hidden layer of the ``k``-th network.
+
+    Default: the paper's real net has ReLU after the first hidden layer and none after the
+    others (its published code); the complex nets ReLU (CReLU) everywhere. ``given`` holds one
+    list per network, or a single list for every network of that depth.
+    """
+    if given:
+        chosen = given[k] if len(given) > 1 else given[0]
+        if len(chosen) == len(hidden):
+            return chosen
+        if len(given) > 1:
+            raise FlagError(
+                "--activations",
+                f"needs one entry per hidden layer of {hidden}, got {','.join(chosen)}",
+            )
+    if real:
+        return ["relu"] + ["identity"] * (len(hidden) - 1)
+    return ["relu"] * len(hidden)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The study's flags; ``None`` defaults are filled from ``--preset`` or :data:`DEFAULTS`."""
     steps, train, every = DEFAULTS["steps"], DEFAULTS["train_size"], DEFAULTS["eval_every"]
@@ -98,7 +151,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=sorted(PRESETS),
         help="the paper's protocol: MNIST, first 30000 training and all 10000 test images, "
         "2000 steps, checkpoints every 100; fig1-left: complex 100, fig1-right: real 512,100, "
-        "fig3: complex 512; 20; 512,100; 50,20 (flags given explicitly win)",
+        "fig3: complex 512; 20; 512,100; 50,20; fig3-published: the two-layer nets of fig3 "
+        "with no activation after the second hidden layer (flags given explicitly win)",
     )
     parser.add_argument(
         "--hidden",
@@ -115,6 +169,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="real network (ReLU after the first hidden layer, later hidden layers linear, "
         "softmax of z) with sign/magnitude curves instead of the complex one "
         "(default: complex, or the preset's)",
+    )
+    parser.add_argument(
+        "--activations",
+        action="append",
+        type=activation_list,
+        metavar="ACTS",
+        help="activation after each hidden layer, comma-separated relu or identity (e.g. "
+        "relu,identity, the authors' published multi-layer code); once for every network of "
+        "that depth, or once per --hidden in order (default: complex relu everywhere, real "
+        "relu then identity; fig3-published: relu,identity for the two-layer nets)",
     )
     parser.add_argument(
         "--regime",
@@ -205,6 +269,21 @@ def check(args: argparse.Namespace) -> None:
         raise FlagError(
             "--eval-every", f"must be at most --steps ({cfg.steps}), got {cfg.eval_every}"
         )
+    given = cfg.activations
+    if given and len(given) > 1 and len(given) != len(cfg.hidden):
+        raise FlagError(
+            "--activations",
+            f"give it once, or once per --hidden ({len(cfg.hidden)}), got {len(given)}",
+        )
+    if given and len(given) == 1 and all(len(h) != len(given[0]) for h in cfg.hidden):
+        depths = sorted({len(h) for h in cfg.hidden})
+        raise FlagError(
+            "--activations",
+            f"{','.join(given[0])} has {len(given[0])} entries but no network has that many "
+            f"hidden layers (they have {' or '.join(map(str, depths))})",
+        )
+    for k, hidden in enumerate(cfg.hidden):
+        hidden_activations(hidden, cfg.real, given, k)
 
 
 def _scale(kind: str, scale: str) -> float | str:
@@ -376,8 +455,15 @@ def _run_projected(cfg, label, weights, activations, data, curves, bar, gen):
     return out, losses_by_curve
 
 
-def _label(widths: list[int], real: bool) -> str:
-    return f"{'real' if real else 'complex'}-{'-'.join(map(str, widths))}"
+def _label(widths: list[int], real: bool, activations: list[str]) -> str:
+    """``complex-512-100``; ``-linear2`` marks a complex net whose second hidden layer has no
+    activation (and so on per layer), the real net's default identity layers unmarked."""
+    label = f"{'real' if real else 'complex'}-{'-'.join(map(str, widths))}"
+    default = hidden_activations(widths, real, None, 0)
+    for k, (act, usual) in enumerate(zip(activations, default, strict=True), 1):
+        if act != usual:
+            label += f"-{'linear' if act == 'identity' else 'relu'}{k}"
+    return label
 
 
 def _curve_name(curve: str) -> str:
@@ -512,21 +598,19 @@ def run(args: argparse.Namespace) -> dict:
     n_train = cfg.steps * len(cfg.hidden) * (len(curves) if cfg.regime == "projected" else 1)
     runs: dict[str, dict] = {}
     with tqdm(total=n_train, desc="phase-pruning", unit="step", disable=not args.progress) as bar:
-        for hidden in cfg.hidden:
-            label = _label(hidden, cfg.real)
+        for k, hidden in enumerate(cfg.hidden):
+            activations = hidden_activations(hidden, cfg.real, cfg.activations, k)
+            label = _label(hidden, cfg.real, activations)
             bar.set_postfix_str(label)
             layer_sizes = [sizes["inputs"], *hidden, num_classes]
             weights = init_weights(layer_sizes, not cfg.real, np.random.default_rng(cfg.seed))
-            if cfg.real:  # the paper's real net: ReLU after the first hidden layer only
-                activations = ["relu"] + ["identity"] * (len(hidden) - 1)
-            else:
-                activations = ["relu"] * len(hidden)
             gen = torch.Generator().manual_seed(cfg.seed)
             started = time.perf_counter()
             fn = _run_probe if cfg.regime == "probe" else _run_projected
             result, losses = fn(cfg, label, weights, activations, data, curves, bar, gen)
             run_info = {
                 "hidden": hidden,
+                "activations": activations,
                 "real": bool(cfg.real),
                 "curves": {},
                 "train_loss": losses,
@@ -556,7 +640,8 @@ def run(args: argparse.Namespace) -> dict:
     _headline(runs, cfg, sizes, figure)
     return {
         "resolved": {
-            "hidden": cfg.hidden, "real": bool(cfg.real), "regime": cfg.regime, "lr": cfg.lr,
+            "hidden": cfg.hidden, "activations": cfg.activations, "real": bool(cfg.real),
+            "regime": cfg.regime, "lr": cfg.lr,
             "steps": cfg.steps, "eval_every": cfg.eval_every, "dataset": cfg.dataset,
             "train_size": sizes["train"], "test_size": sizes["test"],
             "half_draws": cfg.half_draws, "scale": cfg.scale, "dtype": cfg.dtype, "impl": cfg.impl,
