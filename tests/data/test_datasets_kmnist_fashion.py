@@ -3,7 +3,9 @@
 import dataclasses
 import gzip
 import hashlib
+import os
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -101,14 +103,75 @@ def test_checksum_mismatch_is_an_error_naming_the_file(monkeypatch, tmp_path, na
     datasets.load_idx_dataset(name, "test", tmp_path / name)
 
 
-def test_uncompressed_copy_cannot_be_verified(monkeypatch, tmp_path):
-    sums, _ = _write_gz_set(tmp_path / "fashion-mnist")
-    _patch(monkeypatch, "fashion-mnist", sums)
-    gz = tmp_path / "fashion-mnist" / f"{FILES[2]}.gz"
-    (tmp_path / "fashion-mnist" / FILES[2]).write_bytes(gzip.decompress(gz.read_bytes()))
+def test_uncompressed_copy_cannot_be_verified_by_archive_checksums(monkeypatch, tmp_path):
+    sums, _ = _write_gz_set(tmp_path / "kmnist")
+    _patch(monkeypatch, "kmnist", sums)
+    gz = tmp_path / "kmnist" / f"{FILES[2]}.gz"
+    (tmp_path / "kmnist" / FILES[2]).write_bytes(gzip.decompress(gz.read_bytes()))
     gz.unlink()
     with pytest.raises(DataError, match="cannot be verified"):
-        datasets.load_idx_dataset("fashion-mnist", "test", tmp_path / "fashion-mnist")
+        datasets.load_idx_dataset("kmnist", "test", tmp_path / "kmnist")
+
+
+def test_fashion_mnist_pins_the_decompressed_content():
+    spec = datasets.DATASETS["fashion-mnist"]
+    assert all(re.fullmatch(r"[0-9a-f]{64}", spec.files[f]) for f in FILES)
+    assert not set(spec.files.values()) & set(spec.archive_sha256.values())
+
+
+def _content_sums(arrays):
+    """SHA-256 of each array's IDX bytes, computed here from the IDX layout itself."""
+    sums = {}
+    for name, a in arrays.items():
+        header = bytes([0, 0, 0x08, a.ndim]) + b"".join(d.to_bytes(4, "big") for d in a.shape)
+        sums[name] = hashlib.sha256(header + a.tobytes()).hexdigest()
+    return sums
+
+
+def test_fashion_mnist_accepts_recompressed_or_uncompressed_content(monkeypatch, tmp_path):
+    folder = tmp_path / "fashion-mnist"
+    _, arrays = _write_gz_set(folder, seed=4)
+    spec = dataclasses.replace(
+        datasets.DATASETS["fashion-mnist"],
+        files=_content_sums(arrays),
+        archive_sha256=dict.fromkeys(FILES, "0" * 64),  # not these archives
+    )
+    monkeypatch.setitem(datasets.DATASETS, "fashion-mnist", spec)
+    # compressed again at another level (other .gz bytes, same content), and one uncompressed
+    for name in FILES[:2]:
+        gz = folder / f"{name}.gz"
+        gz.write_bytes(gzip.compress(gzip.decompress(gz.read_bytes()), compresslevel=1, mtime=7))
+    (folder / FILES[3]).write_bytes(gzip.decompress((folder / f"{FILES[3]}.gz").read_bytes()))
+    (folder / f"{FILES[3]}.gz").unlink()
+    splits = data.load_images("fashion-mnist", data_dir=folder)
+    np.testing.assert_array_equal(splits.train_labels.numpy(), arrays[FILES[1]])
+    np.testing.assert_array_equal(splits.test_labels.numpy(), arrays[FILES[3]])
+    # a corrupted file is refused, naming it: one changed byte, and a truncated archive
+    raw = bytearray(gzip.decompress((folder / f"{FILES[0]}.gz").read_bytes()))
+    raw[100] ^= 0xFF
+    (folder / f"{FILES[0]}.gz").write_bytes(gzip.compress(bytes(raw)))
+    with pytest.raises(DataError, match=rf"{FILES[0]}.*decompressed content.*published archive"):
+        datasets.load_idx_dataset("fashion-mnist", "train", folder)
+    gz = (folder / f"{FILES[2]}.gz").read_bytes()
+    (folder / f"{FILES[2]}.gz").write_bytes(gz[: len(gz) // 2])
+    with pytest.raises(DataError, match=FILES[2]):
+        datasets.load_idx_dataset("fashion-mnist", "test", folder)
+
+
+FASHION = Path(os.environ.get("PHASOR_DATA", "/work/shared/data")) / "fashion-mnist"
+
+
+@pytest.mark.skipif(
+    not (FASHION / f"{FILES[0]}.gz").is_file(),
+    reason=f"no Fashion-MNIST copy in {FASHION} ($PHASOR_DATA/fashion-mnist)",
+)
+def test_the_real_fashion_mnist_folder_loads():
+    splits = data.load_images("fashion-mnist", data_dir=FASHION)
+    assert splits.train_images.shape == (60000, 28, 28)
+    assert splits.test_images.shape == (10000, 28, 28)
+    assert np.bincount(splits.train_labels.numpy()).tolist() == [6000] * 10
+    assert np.bincount(splits.test_labels.numpy()).tolist() == [1000] * 10
+    assert abs(float(splits.train_images.mean()) * 255 - 72.94) < 0.05  # the README's 0.2860
 
 
 @pytest.mark.parametrize("name", NAMES)
