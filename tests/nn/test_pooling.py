@@ -81,3 +81,86 @@ def test_layers_reject_real_input():
         cnn.MaxPool2d(2)(torch.randn(1, 1, 4, 4))
     with pytest.raises(TypeError, match="to_complex"):
         cnn.AvgPool1d(2)(torch.randn(1, 1, 4))
+
+
+@pytest.mark.parametrize(
+    ("layer", "fn", "shape"),
+    [
+        (cnn.MaxPool3d(2), lambda x: CF.max_pool3d(x, 2), (2, 2, 4, 4, 4)),
+        (
+            cnn.MaxPool3d((2, 1, 2), 1, (1, 0, 0), ceil_mode=True),
+            lambda x: CF.max_pool3d(x, (2, 1, 2), 1, (1, 0, 0), ceil_mode=True),
+            (2, 2, 3, 4, 5),
+        ),
+        (cnn.AvgPool3d(3, 2, 1), lambda x: CF.avg_pool3d(x, 3, 2, 1), (2, 2, 5, 5, 5)),
+        (
+            cnn.AvgPool3d(2, divisor_override=3),
+            lambda x: CF.avg_pool3d(x, 2, divisor_override=3),
+            (2, 2, 4, 4, 4),
+        ),
+        (
+            cnn.AdaptiveAvgPool3d((2, 1, 3)),
+            lambda x: CF.adaptive_avg_pool3d(x, (2, 1, 3)),
+            (2, 2, 5, 4, 6),
+        ),
+        (cnn.AdaptiveMaxPool1d(3), lambda x: CF.adaptive_max_pool1d(x, 3), (2, 3, 8)),
+        (cnn.AdaptiveMaxPool2d((2, 3)), lambda x: CF.adaptive_max_pool2d(x, (2, 3)), (2, 3, 5, 7)),
+        (cnn.AdaptiveMaxPool3d(2), lambda x: CF.adaptive_max_pool3d(x, 2), (2, 2, 3, 4, 5)),
+        (cnn.SpectralPool1d(5), lambda x: CF.spectral_pool1d(x, 5), (2, 3, 8)),
+        (cnn.SpectralPool2d((3, 4)), lambda x: CF.spectral_pool2d(x, (3, 4)), (2, 3, 6, 6)),
+    ],
+)
+def test_new_layers_equal_functional(layer, fn, shape):
+    x = crandn(*shape, seed=4)
+    torch.testing.assert_close(layer(x), fn(x))
+
+
+@pytest.mark.parametrize(
+    ("layer", "torch_layer", "shape"),
+    [
+        (
+            cnn.MaxPool3d(2, return_indices=True),
+            torch.nn.MaxPool3d(2, return_indices=True),
+            (2, 2, 4, 4, 4),
+        ),
+        (
+            cnn.AdaptiveMaxPool1d(3, return_indices=True),
+            torch.nn.AdaptiveMaxPool1d(3, return_indices=True),
+            (2, 3, 8),
+        ),
+        (
+            cnn.AdaptiveMaxPool2d((2, 3), return_indices=True),
+            torch.nn.AdaptiveMaxPool2d((2, 3), return_indices=True),
+            (2, 3, 5, 7),
+        ),
+        (
+            cnn.AdaptiveMaxPool3d(2, return_indices=True),
+            torch.nn.AdaptiveMaxPool3d(2, return_indices=True),
+            (2, 2, 3, 4, 5),
+        ),
+    ],
+)
+def test_max_layers_pool_the_modulus_as_torch_does(layer, torch_layer, shape):
+    x = crandn(*shape, seed=5)
+    out, idx = layer(x)
+    want, want_idx = torch_layer(x.abs())
+    torch.testing.assert_close(out.abs(), want)
+    assert torch.equal(idx, want_idx)
+    assert not isinstance(type(layer)(2)(x), tuple)
+
+
+def test_new_layers_repr_names_the_arguments():
+    assert "kernel_size=2" in repr(cnn.MaxPool3d(2))
+    assert "kernel_size=3" in repr(cnn.AvgPool3d(3))
+    assert "output_size=(2, 3)" in repr(cnn.AdaptiveMaxPool2d((2, 3)))
+    assert "output_size=4" in repr(cnn.SpectralPool2d(4))
+    assert "output_size=(1, 2, 3)" in repr(cnn.AdaptiveAvgPool3d((1, 2, 3)))
+
+
+def test_spectral_pooling_in_a_network_backpropagates():
+    net = torch.nn.Sequential(cnn.Conv2d(1, 4, 3, padding=1), cnn.SpectralPool2d(4), cnn.CReLU())
+    x = torch.rand(2, 1, 8, 8)
+    out = net(x)
+    assert out.shape == (2, 4, 4, 4) and out.dtype == torch.complex64
+    out.abs().sum().backward()
+    assert all(torch.isfinite(torch.view_as_real(p.grad)).all() for p in net.parameters())
