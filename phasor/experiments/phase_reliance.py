@@ -364,6 +364,12 @@ def load_clips(args: argparse.Namespace) -> Clips:
         classes = ("cosine-phase", "sine-phase")
         return Clips(audio, labels, groups, classes, rate, "synthetic_phase_pairs")
     root, chosen_by = drums_root(args.data_dir)
+    if not root.is_dir():
+        raise DataError(
+            f"drums folder {root} not found ({chosen_by} chose it); pass --data-dir FOLDER "
+            "holding <class>/KIT__INSTRUMENT__LAYER.wav, or set $PHASOR_DATA to a data root "
+            "holding a drums/ folder"
+        )
     clips = scan_class_folders(root, sample_rate=rate, clip_samples=samples)
     groups = np.array([group_of(p, DRUMS_GROUP_PATTERN) for p in clips.paths])
     return Clips(

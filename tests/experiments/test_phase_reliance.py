@@ -111,7 +111,7 @@ def test_every_model_input_keeps_the_magnitude():
     assert torch.allclose(re_im.square().sum(dim=1).sqrt(), magnitude)
 
 
-@pytest.mark.parametrize("width", [4, 8, 12])
+@pytest.mark.parametrize("width", [4, 8])
 def test_real_widths_match_the_complex_parameter_count_within_5_percent(width):
     target = count_parameters(ComplexSpectrogramCNN((width, 2 * width, 2 * width), 7))
     for channels in (1, 2):
