@@ -183,10 +183,12 @@ def test_real_gates_on_real_data_are_torchs_layer(kind, bidirectional):
 
 @pytest.mark.parametrize("cls", LAYERS, ids=lambda c: c.__name__)
 def test_layer_gradcheck(cls):
+    """Two steps through both directions; gradgradcheck (costly) w.r.t. the input and the
+    recurrent parameter of one direction, the others fixed."""
     torch.manual_seed(0)
-    module = cls(2, 2, bidirectional=True, dtype=C128)
+    module = cls(1, 2, bidirectional=True, dtype=C128)
     names = [n for n, _ in module.named_parameters()]
-    x = _crandn(2, 1, 2).requires_grad_()
+    x = _crandn(2, 1, 1).requires_grad_()
     params = [p.detach().clone().requires_grad_() for p in module.parameters()]
 
     def fn(x, *ps):
@@ -194,7 +196,12 @@ def test_layer_gradcheck(cls):
         return out, *_as_tuple(h)
 
     assert torch.autograd.gradcheck(fn, (x, *params))
-    assert torch.autograd.gradgradcheck(fn, (x, *params))
+    rec = next(i for i, n in enumerate(names) if "_hh_l0_reverse" in n)
+
+    def fn_rec(x, p):
+        return fn(x, *params[:rec], p, *params[rec + 1 :])
+
+    assert torch.autograd.gradgradcheck(fn_rec, (x, params[rec]))
 
 
 @pytest.mark.parametrize("cls", [cnn.GRUCell, cnn.LSTMCell, cnn.UnitaryRNNCell])
