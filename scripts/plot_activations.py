@@ -7,7 +7,7 @@ docs/figures/activations/<family>.png:
 
     .venv/bin/python scripts/plot_activations.py [--out docs/figures/activations]
 
-About 10 s on one core.
+110 s measured on one busy shared core of the development machine.
 """
 
 from __future__ import annotations
