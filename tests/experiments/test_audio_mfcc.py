@@ -310,5 +310,7 @@ def test_drums_bad_file_can_stop_the_run_and_kits_need_drums(tmp_path, capsys):
     assert main([*argv, "--data-dir", str(tmp_path / "none")]) == 2
     assert "--data-dir chose it" in capsys.readouterr().err
     for bad in ("0", "1,1", "x", "-3,"):
-        assert _exit_code(["run", "audio-mfcc", "--out", str(tmp_path / "r"), "--seeds", bad]) == 2
+        assert (
+            _exit_code(["run", "audio-mfcc", "--out", str(tmp_path / "r"), f"--seeds={bad}"]) == 2
+        )
         assert "phasor: error: --seeds " in capsys.readouterr().err
