@@ -432,9 +432,7 @@ def test_max_pool3d_matches_loop_reference(n, size, kernel, stride, pad, dilatio
     dtype=st.sampled_from([torch.complex64, torch.complex128]),
     seed=st.integers(0, 1000),
 )
-def test_max_pool3d_tiling_windows_pick_what_torch_picks(
-    size, kernel, ceil_mode, ties, dtype, seed
-):
+def test_max_pool3d_tiled_windows_pick_what_torch_picks(size, kernel, ceil_mode, ties, dtype, seed):
     assume(all(k <= s for k, s in zip(kernel, size, strict=True)))
     shape = (2, 2, *size)
     x = lattice(*shape, seed=seed, dtype=dtype) if ties else crandn(*shape, seed=seed, dtype=dtype)
@@ -519,13 +517,16 @@ def test_adaptive_max_pool_compares_moduli_whose_squares_overflow():
 
 @pytest.mark.parametrize("dtype", [torch.complex64, torch.complex128])
 def test_3d_and_adaptive_paths_agree_on_near_ties(dtype):
-    """Tiling path, torch's kernel, the adaptive kernel and the torch.func path all pick the
-    first largest computed |z|^2 of each 2x2x2 block."""
+    """Windows of stride 2 and 3 (one 2x2x2 window each), the adaptive kernel and the
+    torch.func path all pick the first largest computed |z|^2 of each block."""
     x = near_ties(1024, 8, dtype).view(1, 1024, 2, 2, 2)
     _, tiled = CF.max_pool3d(x, 2, return_indices=True)
     _, general = CF.max_pool3d(x, 2, 3, return_indices=True)
     _, adaptive = CF.adaptive_max_pool3d(x, 1, return_indices=True)
     assert torch.equal(general, tiled) and torch.equal(adaptive, tiled)
+    moduli = x.flatten(2).abs().to(torch.float64)
+    won = moduli.gather(2, tiled.flatten(2))
+    assert torch.all(won >= moduli.amax(-1, keepdim=True) * (1 - 4 * torch.finfo(dtype).eps))
     _, transformed = torch.func.vmap(lambda t: CF.adaptive_max_pool3d(t, 1, return_indices=True))(x)
     assert torch.equal(transformed, tiled)
     _, transformed = torch.func.vmap(lambda t: CF.max_pool3d(t, 2, return_indices=True))(x)
