@@ -42,7 +42,7 @@ from phasor import __version__, _threads
 __all__ = ["build_parser", "main"]
 
 # Settings that do not change a run's results: a resume may change them freely.
-_RUNTIME_FLAGS = ("out", "threads", "progress", "resume")
+_RUNTIME_FLAGS = ("out", "threads", "progress", "resume", "keep_freed_memory")
 
 
 def plain_text(text: str) -> str:
@@ -129,6 +129,13 @@ def _add_common_flags(parser: argparse.ArgumentParser, study_name: str) -> None:
         action=argparse.BooleanOptionalAction,
         default=None,
         help="show progress bars (default: when standard error is a terminal)",
+    )
+    common.add_argument(
+        "--keep-freed-memory",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="keep freed memory for reuse instead of returning it to the system "
+        "(phasor.memory.keep_freed_memory; default: on unless $PHASOR_KEEP_FREED_MEMORY=0)",
     )
     common.add_argument(
         "--resume",
@@ -223,9 +230,13 @@ def _remove_if_empty(folder: Path) -> None:
 def _run(study, args: argparse.Namespace) -> int:
     import torch
 
+    from phasor import memory
     from phasor.io import write_json
 
     args.threads = _threads.use_threads(args.threads)
+    if args.keep_freed_memory is None:
+        args.keep_freed_memory = memory.enabled_by_env()
+    kept = memory.keep_freed_memory() if args.keep_freed_memory else None
     if args.progress is None:
         args.progress = sys.stderr.isatty()
     config = _settings(args)
@@ -249,6 +260,7 @@ def _run(study, args: argparse.Namespace) -> int:
         "python_version": platform.python_version(),
         "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "seconds": round(time.perf_counter() - started, 3),
+        "freed_memory_kept": kept,
         **results,
     }
     path = write_json(out / "results.json", record)
