@@ -187,7 +187,7 @@ def test_unsupported_module_names_it_and_the_supported_list():
 
 
 def test_real_input_into_an_activation_is_refused_and_bad_options():
-    with pytest.raises(TypeError, match="CReLU.*real input"):
+    with pytest.raises(TypeError, match=r"CReLU.*real input"):
         lower(nn.Sequential(P.CReLU()), real_input=True)
     with pytest.raises(ValueError, match="kernel"):
         lower(P.Linear(2, 2), kernel="fast")
