@@ -293,7 +293,7 @@ class _PairBatchNorm(nn.Module):
         out_im = mir[:, None] * cr + mii[:, None] * ci
         if self.bias_re is not None:
             out_re, out_im = out_re + self.bias_re[:, None], out_im + self.bias_im[:, None]
-        return _parts_to_pair(out_re, out_im).view(x.shape)
+        return _parts_to_pair(out_re, out_im).view_as(x)
 
 
 class _PairFlatten(nn.Module):
