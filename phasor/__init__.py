@@ -7,7 +7,7 @@ torch.Size([3, 2])
 
 The sub-packages are imported on first use, so that ``import phasor`` alone does not load
 PyTorch: the ``phasor`` command sets the OpenMP wait policy before torch starts its threads
-(see :mod:`phasor._threads`).
+(see `phasor._threads`).
 """
 
 import importlib

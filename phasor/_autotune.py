@@ -5,7 +5,7 @@ weight, dtype, device, and which operands need gradients), every concrete backen
 random tensors of that signature: forward, plus backward when gradients are being recorded.
 Backends are interleaved, the best of a few repetitions after one warm-up is kept, and the
 winner is cached for the rest of the process. The first candidate is the reference and keeps
-the op unless another is clearly faster (:data:`MARGIN`), so that near-ties do not make the
+the op unless another is clearly faster (`MARGIN`), so that near-ties do not make the
 choice, and with it the rounding of the results, depend on timing noise. On the CPU the CPU
 time of the process is measured (robust to other processes on a busy machine), on
 accelerators the synchronised wall clock. Measurements use a private random generator, so the
@@ -121,10 +121,12 @@ def choose(
 
     Args:
         op: the real bilinear op (its options are part of the signature).
-        input, weight: the operands of the call; only their shapes, dtype, device and
+        input: the operands of the call; only their shapes, dtype, device and
+            ``requires_grad`` flags are used.
+        weight: the operands of the call; only their shapes, dtype, device and
             ``requires_grad`` flags are used.
         run: ``run(backend, input, weight)`` computes the op on one backend.
-        candidates: the backends to compare; the first is the reference (see :data:`MARGIN`).
+        candidates: the backends to compare; the first is the reference (see `MARGIN`).
     """
     if torch.compiler.is_compiling():
         return candidates[0]  # a timing loop must not be traced into the compiled graph

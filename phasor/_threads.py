@@ -7,8 +7,8 @@ command therefore
 
 * asks OpenMP to sleep instead of spinning (``OMP_WAIT_POLICY=PASSIVE``), unless the
   environment already says otherwise; this must happen before torch is imported, which is
-  why :func:`prefer_passive_waiting` imports nothing heavy;
-* uses ``--threads N`` threads, by default :func:`default_threads`: the cores this process
+  why `prefer_passive_waiting` imports nothing heavy;
+* uses ``--threads N`` threads, by default `default_threads`: the cores this process
   may run on, at most 4 (the studies' models are small; more threads only add overhead).
 
 ``benchmarks/threads_under_load.py`` measures the effect with every core kept busy.
@@ -51,7 +51,7 @@ def default_threads() -> int:
 
 
 def use_threads(threads: int | None) -> int:
-    """Give torch ``threads`` intra-op threads (``None``: :func:`default_threads`); returns it."""
+    """Give torch ``threads`` intra-op threads (``None``: `default_threads`); returns it."""
     import torch
 
     n = default_threads() if threads is None else threads

@@ -14,12 +14,12 @@ all equal to float tolerance:
 ``"auto"``
     The fastest of the three for each op signature (op and options, shapes, dtype, device,
     which operands need gradients), measured once per process on random data and cached
-    (:mod:`phasor._autotune`). ``"native"`` is the reference: another kernel is chosen only
+    (`phasor._autotune`). ``"native"`` is the reference: another kernel is chosen only
     when it is clearly (10 %) faster, so near-ties stay on it. Inside ``torch.func``
     transforms and ``torch.compile`` it runs ``"native"``.
 
 A real input (images, waveforms) needs no choice: it is multiplied by the stacked weight
-``[A; B]`` in one real op on every backend (:func:`phasor.functional.linear.complex_bilinear`).
+``[A; B]`` in one real op on every backend ([`phasor.functional.linear.complex_bilinear`][phasor.functional.linear.complex_bilinear]).
 
 ``"native"`` is the default. ``"auto"`` ties it on the seed models fed real images (their first
 layers take the real-input path, and ``native`` wins the others) and picks the stacked real
@@ -28,10 +28,10 @@ but which kernel it runs depends on a timing, so two runs with the same seed agr
 float tolerance and a resumed run need not repeat the interrupted one bit for bit. phasor promises
 both by default; opt in with ``phasor.set_backend("auto")`` where speed matters more.
 
-Choose globally with :func:`set_backend`, locally with :func:`use_backend`, or per call
+Choose globally with `set_backend`, locally with `use_backend`, or per call
 with the ``backend=`` argument of the functional ops.
 
-Example::
+Example:
 
     >>> import phasor
     >>> with phasor.use_backend("real"):
@@ -42,6 +42,8 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+
+__all__ = ["BACKENDS", "KERNELS", "get_backend", "resolve", "set_backend", "use_backend"]
 
 KERNELS: tuple[str, ...] = ("native", "real", "gauss")
 """The concrete implementations that ``"auto"`` chooses from."""
@@ -64,7 +66,7 @@ def set_backend(name: str) -> None:
 
 
 def resolve(name: str | None) -> str:
-    """Return ``name`` checked against :data:`BACKENDS`, or the current default if ``None``."""
+    """Return ``name`` checked against `BACKENDS`, or the current default if ``None``."""
     if name is None:
         return _current
     if name not in BACKENDS:

@@ -10,7 +10,7 @@ Every study takes the same common flags:
 ``--threads N``
     CPU threads for PyTorch (default: the cores this process may use, at most 4); OpenMP
     threads sleep rather than spin while they wait, so a busy machine does not slow a run
-    down (see :mod:`phasor._threads`).
+    down (see `phasor._threads`).
 ``--progress/--no-progress``
     progress bars (default: shown when standard error is a terminal).
 ``--resume``
@@ -46,14 +46,14 @@ _RUNTIME_FLAGS = ("out", "threads", "progress", "resume", "keep_freed_memory")
 
 
 def plain_text(text: str) -> str:
-    """Docstring text for a terminal: Sphinx roles and double back-quotes removed.
+    """Docstring text for a terminal: the Markdown of the docstrings made plain.
 
-    ``:math:`e^{i\\theta}``` -> ``e^{i\\theta}``, ``:func:`~phasor.nn.Linear``` -> ``Linear``,
-    ````x```` -> ``x``.
+    ``$e^{i\\theta}$`` -> ``e^{i\\theta}``, ``[`Linear`][phasor.nn.linear.Linear]`` ->
+    ``Linear``, a code span in single or double back-quotes -> its text.
     """
-    text = re.sub(r":math:`([^`]*)`", r"\1", text)
-    text = re.sub(r":[a-z]+:`~?(?:[\w.]+\.)?([^`.]+)`", r"\1", text)
-    return re.sub(r"``([^`]*)``", r"\1", text)
+    text = re.sub(r"\$(?=\S)([^$\n]+?)(?<=\S)\$(?!\w)", r"\1", text)
+    text = re.sub(r"\[`([^`]*)`\]\[[\w.]+\]", r"\1", text)
+    return re.sub(r"``?([^`]*)``?", r"\1", text)
 
 
 class _HelpFormatter(argparse.RawDescriptionHelpFormatter):

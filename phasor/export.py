@@ -1,9 +1,9 @@
-"""ONNX export of phasor models through the real-pair lowering (:mod:`phasor.lowering`).
+"""ONNX export of phasor models through the real-pair lowering (`phasor.lowering`).
 
 ONNX has no complex tensors, so the exported graph takes and returns *real pairs*: a complex
-input of shape :math:`(N, C, *)` is fed as the real tensor :math:`(N, 2, C, *)` with the real
-part at index 0 and the imaginary part at index 1 of dim 1 (:func:`phasor.lowering.to_pair`),
-and a complex output comes back the same way (:func:`phasor.lowering.from_pair`); a real
+input of shape $(N, C, *)$ is fed as the real tensor $(N, 2, C, *)$ with the real
+part at index 0 and the imaginary part at index 1 of dim 1 ([`phasor.lowering.to_pair`][phasor.lowering.to_pair]),
+and a complex output comes back the same way ([`phasor.lowering.from_pair`][phasor.lowering.from_pair]); a real
 output (after ``Modulus``) comes back as it is, and with ``real_input=True`` the real input
 goes in as it is. The batch axis is dynamic.
 """
@@ -28,7 +28,7 @@ def to_onnx(
     kernel: str = "stacked",
     opset_version: int = 17,
 ) -> nn.Module:
-    """Export ``model`` (a :func:`phasor.lowering.lower`-able tree) to an ONNX file.
+    """Export ``model`` (a [`phasor.lowering.lower`][phasor.lowering.lower]-able tree) to an ONNX file.
 
     Args:
         model: the phasor model; exported in its current train/eval mode (use ``eval()``).
@@ -36,7 +36,7 @@ def to_onnx(
         path: the ``.onnx`` file to write.
         real_input: whether the graph takes the real input as it is; default: whether
             ``example_input`` is real.
-        kernel: ``"stacked"`` or ``"gauss"``, as in :func:`phasor.lowering.lower`.
+        kernel: ``"stacked"`` or ``"gauss"``, as in [`phasor.lowering.lower`][phasor.lowering.lower].
         opset_version: ONNX opset.
 
     Returns:

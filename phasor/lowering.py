@@ -1,32 +1,33 @@
 r"""The real-pair lowering: a phasor model as an equivalent real-valued module.
 
-:func:`lower` turns a model built from phasor's core layers into a module whose every tensor
+`lower` turns a model built from phasor's core layers into a module whose every tensor
 is real, so that ``torch.compile(lowered, fullgraph=True)`` can fuse it end to end (inductor
-generates no code for complex tensors) and :func:`phasor.export.to_onnx` can export it (ONNX has
+generates no code for complex tensors) and [`phasor.export.to_onnx`][phasor.export.to_onnx] can export it (ONNX has
 no complex tensors). Eager native complex stays phasor's default and the reference: the lowered
 module computes the same function to float tolerance, not bit for bit.
 
-Layout: a complex tensor of shape :math:`(N, C, *)` is carried as the real tensor
-:math:`(N, 2, C, *)` with the real part at index 0 and the imaginary part at index 1 of the
-*pair axis*, dim 1, right after the batch axis (:func:`to_pair`, :func:`from_pair`). Merging the
-pair axis with the next one is a free view, so a convolution on :math:`(N, 2C, H, W)` with the
+Layout: a complex tensor of shape $(N, C, *)$ is carried as the real tensor
+$(N, 2, C, *)$ with the real part at index 0 and the imaginary part at index 1 of the
+*pair axis*, dim 1, right after the batch axis (`to_pair`, `from_pair`). Merging the
+pair axis with the next one is a free view, so a convolution on $(N, 2C, H, W)$ with the
 stacked weight
 
-.. math::
-    \begin{pmatrix} A & -B \\ B & A \end{pmatrix}, \qquad W = A + iB,
+$$
+\begin{pmatrix} A & -B \\ B & A \end{pmatrix}, \qquad W = A + iB,
+$$
 
-is one real convolution with no copy; a linear layer on :math:`(N, 2, F)` is one real GEMM the
+is one real convolution with no copy; a linear layer on $(N, 2, F)$ is one real GEMM the
 same way. ``kernel="gauss"`` uses Gauss's three real products instead
-(:math:`t_1 = A x`, :math:`t_2 = B y`, :math:`t_3 = (A + B)(x + y)`; real part
-:math:`t_1 - t_2`, imaginary part :math:`t_3 - t_1 - t_2`). Elementwise layers act on the two
+($t_1 = A x$, $t_2 = B y$, $t_3 = (A + B)(x + y)$; real part
+$t_1 - t_2$, imaginary part $t_3 - t_1 - t_2$). Elementwise layers act on the two
 parts, batch norm is its per-channel 2x2 affine map. A real output (after ``Modulus`` or
 ``Magnitude``) stays a plain real tensor, and with ``real_input=True`` the lowered module takes
 the real input of the phasor model as it is (the first linear or convolution layer then
-multiplies it by :math:`[A; B]`). Inputs need a batch axis.
+multiplies it by $[A; B]$). Inputs need a batch axis.
 
 The lowered module owns real copies of the parameters (``A``, ``B``, and so on), so it trains on
-its own; :func:`lower` copies the values at the time of the call. Supported: ``nn.Sequential``
-trees (nested) of :data:`SUPPORTED` leaves.
+its own; `lower` copies the values at the time of the call. Supported: ``nn.Sequential``
+trees (nested) of `SUPPORTED` leaves.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ def _parts_to_pair(re: torch.Tensor, im: torch.Tensor) -> torch.Tensor:
 
 
 class _PairLinear(nn.Module):
-    """Lowered :class:`phasor.nn.Linear`: ``(N, 2, *, F_in) -> (N, 2, *, F_out)``."""
+    """Lowered [`phasor.nn.Linear`][phasor.nn.linear.Linear]: ``(N, 2, *, F_in) -> (N, 2, *, F_out)``."""
 
     def __init__(self, layer: pnn.Linear, real_input: bool, kernel: str) -> None:
         super().__init__()
@@ -100,7 +101,7 @@ class _PairLinear(nn.Module):
 
 
 class _PairConv(nn.Module):
-    """Lowered :class:`phasor.nn.Conv1d` / ``Conv2d``: ``(N, 2, C_in, *) -> (N, 2, C_out, *)``."""
+    """Lowered [`phasor.nn.Conv1d`][phasor.nn.conv.Conv1d] / ``Conv2d``: ``(N, 2, C_in, *) -> (N, 2, C_out, *)``."""
 
     def __init__(self, layer, real_input: bool, kernel: str) -> None:
         super().__init__()
@@ -155,7 +156,7 @@ def _per_channel(param: torch.Tensor, ndim: int) -> torch.Tensor:
 
 
 class _Elementwise(nn.Module):
-    """Lowered elementwise activations of :mod:`phasor.nn.activation`."""
+    """Lowered elementwise activations of `phasor.nn.activation`."""
 
     def __init__(self, name: str) -> None:
         super().__init__()
@@ -179,7 +180,7 @@ class _Elementwise(nn.Module):
 
 
 class _PairModReLU(nn.Module):
-    """Lowered :class:`phasor.nn.ModReLU`."""
+    """Lowered [`phasor.nn.ModReLU`][phasor.nn.activation.ModReLU]."""
 
     def __init__(self, layer: pnn.ModReLU) -> None:
         super().__init__()
@@ -194,7 +195,7 @@ class _PairModReLU(nn.Module):
 
 
 class _PairModulus(nn.Module):
-    """Lowered :class:`phasor.nn.Modulus` / ``Magnitude``: a real output."""
+    """Lowered [`phasor.nn.Modulus`][phasor.nn.activation.Modulus] / ``Magnitude``: a real output."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return _modulus(x)
@@ -212,7 +213,7 @@ class _Merged(nn.Module):
 
 
 class _PairMaxPool(nn.Module):
-    """Lowered :class:`phasor.nn.MaxPool1d` / ``MaxPool2d``: the element of largest ``|z|``."""
+    """Lowered [`phasor.nn.MaxPool1d`][phasor.nn.pooling.MaxPool1d] / ``MaxPool2d``: the element of largest ``|z|``."""
 
     def __init__(self, layer, spatial: int) -> None:
         super().__init__()
@@ -229,7 +230,7 @@ class _PairMaxPool(nn.Module):
 
 
 class _PairDropout(nn.Module):
-    """Lowered :class:`phasor.nn.Dropout` / ``Dropout2d``: both parts dropped together."""
+    """Lowered [`phasor.nn.Dropout`][phasor.nn.dropout.Dropout] / ``Dropout2d``: both parts dropped together."""
 
     def __init__(self, p: float, channels: bool) -> None:
         super().__init__()
@@ -245,8 +246,8 @@ class _PairDropout(nn.Module):
 
 
 class _PairBatchNorm(nn.Module):
-    """Lowered :class:`phasor.nn.ComplexBatchNorm1d` / ``2d``: the per-channel 2x2 affine map
-    :math:`M (z - \\mu) + \\beta` with :math:`M = \\Gamma (V + \\epsilon I)^{-1/2}`; in training
+    """Lowered [`phasor.nn.ComplexBatchNorm1d`][phasor.nn.normalization.ComplexBatchNorm1d] / ``2d``: the per-channel 2x2 affine map
+    $M (z - \\mu) + \\beta$ with $M = \\Gamma (V + \\epsilon I)^{-1/2}$; in training
     mode from the batch (updating the running statistics as phasor does), else from them."""
 
     def __init__(self, layer) -> None:
@@ -297,7 +298,7 @@ class _PairBatchNorm(nn.Module):
 
 
 class _PairFlatten(nn.Module):
-    """Lowered :class:`torch.nn.Flatten` on the complex axes (the pair axis stays dim 1)."""
+    """Lowered `torch.nn.Flatten` on the complex axes (the pair axis stays dim 1)."""
 
     def __init__(self, start_dim: int, end_dim: int) -> None:
         super().__init__()
@@ -359,7 +360,7 @@ _LINEAR = {pnn.Linear: _PairLinear, pnn.Conv1d: _PairConv, pnn.Conv2d: _PairConv
 _SHAPE_ONLY = (nn.Identity, nn.Flatten, pnn.Dropout, pnn.Dropout2d)
 
 SUPPORTED: tuple[type, ...] = (nn.Sequential, *_LINEAR, *_PAIR, *_TO_REAL, *_SHAPE_ONLY)
-"""The module classes :func:`lower` accepts (``nn.Sequential`` nests the others)."""
+"""The module classes `lower` accepts (``nn.Sequential`` nests the others)."""
 
 
 def _supported_names() -> str:
@@ -407,11 +408,11 @@ def lower(model: nn.Module, real_input: bool = False, kernel: str = "stacked") -
     r"""Return a real-valued module equal to ``model`` to float tolerance.
 
     Args:
-        model: an ``nn.Sequential`` tree (or a single layer) of :data:`SUPPORTED` modules.
+        model: an ``nn.Sequential`` tree (or a single layer) of `SUPPORTED` modules.
         real_input: the model is fed a real tensor (e.g. images), taken as it is; otherwise its
-            complex input is passed in the pair layout :math:`(N, 2, C, *)` (:func:`to_pair`).
+            complex input is passed in the pair layout $(N, 2, C, *)$ (`to_pair`).
         kernel: ``"stacked"`` (default): one real convolution or GEMM on the stacked weight
-            :math:`[[A, -B], [B, A]]`; ``"gauss"``: Gauss's three real products. Grouped
+            $[[A, -B], [B, A]]$; ``"gauss"``: Gauss's three real products. Grouped
             convolutions, and linear layers on inputs with more than two complex axes, always
             use the three products.
 
@@ -426,11 +427,11 @@ def lower(model: nn.Module, real_input: bool = False, kernel: str = "stacked") -
         ValueError: an unknown ``kernel``, or a layer option with no lowering.
 
     Shape:
-        - Input: :math:`(N, 2, C, *)` real, the pair layout of the complex :math:`(N, C, *)`;
-          with ``real_input=True`` the model's real input :math:`(N, C, *)`.
-        - Output: :math:`(N, 2, *)` real pair, or the real output :math:`(N, *)`.
+        - Input: $(N, 2, C, *)$ real, the pair layout of the complex $(N, C, *)$;
+          with ``real_input=True`` the model's real input $(N, C, *)$.
+        - Output: $(N, 2, *)$ real pair, or the real output $(N, *)$.
 
-    Example::
+    Example:
 
         >>> import torch, phasor
         >>> from phasor.lowering import from_pair, lower, to_pair

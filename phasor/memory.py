@@ -7,7 +7,7 @@ step allocates and frees the same large activations every step, so every step fa
 pages in again: on the STFT CNN of ``docs/performance.md`` about 1.5 million page faults, 63 %
 of the step's time spent in the kernel (issue 16).
 
-:func:`keep_freed_memory` raises both thresholds (``mallopt(M_MMAP_THRESHOLD, ...)`` and
+`keep_freed_memory` raises both thresholds (``mallopt(M_MMAP_THRESHOLD, ...)`` and
 ``mallopt(M_TRIM_THRESHOLD, ...)``), so large blocks come from the heap and stay there after
 they are freed; the next step reuses them without a fault. It changes no arithmetic, only
 where freed blocks go; the price is that the process keeps its peak heap until it exits.
@@ -54,7 +54,7 @@ def _libc():
 
 
 def enabled_by_env() -> bool:
-    """``False`` when :data:`ENV_VAR` is set to ``0``, ``false``, ``no`` or ``off``."""
+    """``False`` when `ENV_VAR` is set to ``0``, ``false``, ``no`` or ``off``."""
     return os.environ.get(ENV_VAR, "1").strip().lower() not in ("0", "false", "no", "off")
 
 

@@ -1,31 +1,31 @@
 r"""Empirical neural tangent kernel (NTK) of any module, complex or real, with ``torch.func``.
 
 The kernel follows *real-valued back-propagation* (seed 002): every complex parameter
-:math:`\theta = a + ib` counts as the two real parameters :math:`(a, b)` and every complex
-output :math:`f = u + iv` as the two real outputs :math:`(u, v)`. With :math:`J(x)` the
+$\theta = a + ib$ counts as the two real parameters $(a, b)$ and every complex
+output $f = u + iv$ as the two real outputs $(u, v)$. With $J(x)$ the
 Jacobian of the real outputs with respect to all real parameters, the empirical NTK is
 
-.. math::
+$$
+K(x, x') = J(x)\, J(x')^\top \in \mathbb{R}^{O \times O},
+$$
 
-    K(x, x') = J(x)\, J(x')^\top \in \mathbb{R}^{O \times O},
-
-where :math:`O` is the number of real outputs (twice the number of complex outputs). This is
+where $O$ is the number of real outputs (twice the number of complex outputs). This is
 the kernel that governs gradient descent on the real parameters,
-:math:`\dot f_t(x) = -\eta\, \sum_{x'} K(x, x')\, \nabla_{f(x')} L`.
+$\dot f_t(x) = -\eta\, \sum_{x'} K(x, x')\, \nabla_{f(x')} L$.
 
-For one complex output the :math:`2 \times 2` block splits into four orthogonal parts
-(:func:`complex_block_parts`),
+For one complex output the $2 \times 2$ block splits into four orthogonal parts
+(`complex_block_parts`),
 
-.. math::
+$$
+K = \begin{pmatrix} K_{rr} & K_{ri} \\ K_{ir} & K_{ii} \end{pmatrix}
+= \underbrace{\begin{pmatrix} a & -b \\ b & a \end{pmatrix}}_{\text{complex-linear}}
++ \underbrace{\begin{pmatrix} c & d \\ d & -c \end{pmatrix}}_{\text{conjugate-linear}},
+$$
 
-    K = \begin{pmatrix} K_{rr} & K_{ri} \\ K_{ir} & K_{ii} \end{pmatrix}
-      = \underbrace{\begin{pmatrix} a & -b \\ b & a \end{pmatrix}}_{\text{complex-linear}}
-      + \underbrace{\begin{pmatrix} c & d \\ d & -c \end{pmatrix}}_{\text{conjugate-linear}},
-
-:math:`a = (K_{rr} + K_{ii})/2`, :math:`b = (K_{ir} - K_{ri})/2`,
-:math:`c = (K_{rr} - K_{ii})/2`, :math:`d = (K_{ri} + K_{ir})/2`. A real network with two
+$a = (K_{rr} + K_{ii})/2$, $b = (K_{ir} - K_{ri})/2$,
+$c = (K_{rr} - K_{ii})/2$, $d = (K_{ri} + K_{ir})/2$. A real network with two
 independent output units has, at infinite width, a kernel of the form
-:math:`\Theta \otimes I_2` — only the part :math:`a`. :func:`real_form_residual` measures how
+$\Theta \otimes I_2$ — only the part $a$. `real_form_residual` measures how
 far a kernel is from that form.
 """
 
@@ -93,31 +93,31 @@ def empirical_ntk(
 ) -> torch.Tensor:
     r"""Empirical NTK of ``module`` for real-valued back-propagation.
 
-    .. math::
+    $$
+    K_{n m i j} = \sum_p \frac{\partial f_i(x_n)}{\partial \theta_p}
+    \frac{\partial f_j(x'_m)}{\partial \theta_p}
+    $$
 
-        K_{n m i j} = \sum_p \frac{\partial f_i(x_n)}{\partial \theta_p}
-                             \frac{\partial f_j(x'_m)}{\partial \theta_p}
-
-    over all *real* parameters :math:`\theta_p` (each complex parameter contributes its real
-    and imaginary parts) and real outputs :math:`f_i` (each complex output contributes its real
+    over all *real* parameters $\theta_p$ (each complex parameter contributes its real
+    and imaginary parts) and real outputs $f_i$ (each complex output contributes its real
     and imaginary parts, in that order). Jacobians are computed per sample with
     ``torch.func.vmap(torch.func.jacrev(...))``, one parameter tensor at a time, so the peak
     memory is that of the largest parameter tensor's Jacobian. The module must accept a batch of
     one sample (it is called on ``x.unsqueeze(0)``) and must not depend on other samples of the
     batch (no batch normalisation in training mode). Layers on the ``"auto"`` backend run the
-    reference kernels ``"native"`` inside the transforms (see :mod:`phasor.backend`).
+    reference kernels ``"native"`` inside the transforms (see `phasor.backend`).
 
     Args:
         module: any ``nn.Module`` with real and/or complex parameters.
-        inputs: batch :math:`(N, *)`, real or complex.
-        inputs2: second batch :math:`(M, *)`; ``None`` means ``inputs`` (the Gram matrix).
+        inputs: batch $(N, *)$, real or complex.
+        inputs2: second batch $(M, *)$; ``None`` means ``inputs`` (the Gram matrix).
 
     Returns:
-        Real tensor of shape :math:`(N, M, O, O)` in the parameters' real dtype.
+        Real tensor of shape $(N, M, O, O)$ in the parameters' real dtype.
 
     Shape:
-        - inputs: :math:`(N, *)`; inputs2: :math:`(M, *)`.
-        - Output: :math:`(N, M, O, O)` with :math:`O` real outputs per sample.
+        - inputs: $(N, *)$; inputs2: $(M, *)$.
+        - Output: $(N, M, O, O)$ with $O$ real outputs per sample.
     """
     if inputs.dim() < 1 or inputs.shape[0] == 0:
         raise ValueError(
@@ -171,11 +171,11 @@ def complex_block_parts(kernel: torch.Tensor) -> dict[str, torch.Tensor]:
 
 
 def real_form_residual(kernel: torch.Tensor) -> dict[str, float]:
-    r"""How far a one-complex-output kernel is from the form :math:`\Theta \otimes I_2`.
+    r"""How far a one-complex-output kernel is from the form $\Theta \otimes I_2$.
 
-    With the parts of :func:`complex_block_parts`, ``total`` is
-    :math:`\|K - a \otimes I_2\|_F / \|K\|_F = \sqrt{(\|b\|^2+\|c\|^2+\|d\|^2) /
-    (\|a\|^2+\|b\|^2+\|c\|^2+\|d\|^2)}` (0 for a real network's limit kernel, 1 for a kernel
+    With the parts of `complex_block_parts`, ``total`` is
+    $\|K - a \otimes I_2\|_F / \|K\|_F = \sqrt{(\|b\|^2+\|c\|^2+\|d\|^2) /
+    (\|a\|^2+\|b\|^2+\|c\|^2+\|d\|^2)}$ (0 for a real network's limit kernel, 1 for a kernel
     with no such part); ``rotation`` and ``conjugate`` are the shares of ``b`` and of
     ``(c, d)`` alone, in the same normalisation (``total**2 = rotation**2 + conjugate**2``).
     """
@@ -206,17 +206,17 @@ def _check_pair(k1: torch.Tensor, k2: torch.Tensor) -> None:
 
 
 def kernel_distance(k1: torch.Tensor, k2: torch.Tensor) -> float:
-    r"""Relative Frobenius distance :math:`\|K_1 - K_2\|_F / \|K_2\|_F` (``K_2`` the reference)."""
+    r"""Relative Frobenius distance $\|K_1 - K_2\|_F / \|K_2\|_F$ (``K_2`` the reference)."""
     _check_pair(k1, k2)
     return float(torch.linalg.vector_norm((k1 - k2).double()) / _norm(k2, "k2"))
 
 
 def normalized_kernel_distance(k1: torch.Tensor, k2: torch.Tensor) -> float:
-    r"""Scale-free distance :math:`\| K_1/\|K_1\|_F - K_2/\|K_2\|_F \|_F \in [0, 2]`.
+    r"""Scale-free distance $\| K_1/\|K_1\|_F - K_2/\|K_2\|_F \|_F \in [0, 2]$.
 
     Zero iff one kernel is a positive multiple of the other; equals
-    :math:`\sqrt{2 - 2\,\mathrm{alignment}}` (:func:`kernel_alignment`), so orthogonal kernels
-    are :math:`\sqrt 2` apart. Being scale-free, it ignores an overall learning-rate factor.
+    $\sqrt{2 - 2\,\mathrm{alignment}}$ (`kernel_alignment`), so orthogonal kernels
+    are $\sqrt 2$ apart. Being scale-free, it ignores an overall learning-rate factor.
     """
     _check_pair(k1, k2)
     a = k1.double() / _norm(k1, "k1")
@@ -225,7 +225,7 @@ def normalized_kernel_distance(k1: torch.Tensor, k2: torch.Tensor) -> float:
 
 
 def kernel_alignment(k1: torch.Tensor, k2: torch.Tensor) -> float:
-    r"""Cosine of the Frobenius angle, :math:`\langle K_1, K_2\rangle_F / (\|K_1\|_F \|K_2\|_F)`."""
+    r"""Cosine of the Frobenius angle, $\langle K_1, K_2\rangle_F / (\|K_1\|_F \|K_2\|_F)$."""
     _check_pair(k1, k2)
     dot = (k1.double() * k2.double()).sum()
     return float(dot / (_norm(k1, "k1") * _norm(k2, "k2")))

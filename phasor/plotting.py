@@ -1,13 +1,13 @@
 """Figure helpers shared by the studies (matplotlib, headless Agg backend).
 
-Besides :func:`new_figure` and :func:`save_figure`, two pieces make a figure readable at a
+Besides `new_figure` and `save_figure`, two pieces make a figure readable at a
 glance:
 
-* :func:`confusion_matrix` draws a matrix of counts with a colour bar, readable fonts and
-  each count in black or white, whichever contrasts more with its cell (:func:`text_color`);
-* :func:`line_style` gives run ``i`` of a comparison its own colour, marker, line width and
+* `confusion_matrix` draws a matrix of counts with a colour bar, readable fonts and
+  each count in black or white, whichever contrasts more with its cell (`text_color`);
+* `line_style` gives run ``i`` of a comparison its own colour, marker, line width and
   marker size, drawn thinner and smaller the later the run, so that a curve equal to an
-  earlier one still shows on top of it; :func:`integer_epochs` puts whole-number ticks on an
+  earlier one still shows on top of it; `integer_epochs` puts whole-number ticks on an
   epoch axis (and room around a single epoch).
 """
 
@@ -93,9 +93,9 @@ def confusion_matrix(
     """Draw ``matrix`` (rows = true class, columns = predicted) on ``ax`` with every count
     written in its cell, a colour bar and the class ``labels`` on both axes.
 
-    Counts are written in black or white by :func:`text_color` of their cell; their font
+    Counts are written in black or white by `text_color` of their cell; their font
     shrinks a little for more than 12 classes. Returns the image (its ``colorbar`` is set).
-    Shape: ``matrix`` :math:`(K, K)`, ``labels`` of length :math:`K`.
+    Shape: ``matrix`` $(K, K)$, ``labels`` of length $K$.
     """
     matrix = np.asarray(matrix)
     k = len(labels)

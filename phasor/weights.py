@@ -1,35 +1,35 @@
 r"""Weight-information projections: keep one kind of information in a network's weights.
 
 Seed 000 ("phase matters more") asks how much of a trained network's accuracy survives when
-every weight keeps only one kind of information. For a weight :math:`w = |w|\,e^{i\theta}`:
+every weight keeps only one kind of information. For a weight $w = |w|\,e^{i\theta}$:
 
 ==============  ===========================================  ===============================
 kind            projection                                   paper's constant ``scale``
 ==============  ===========================================  ===============================
-``"real"``      :math:`c\,\Re w`                             1
-``"imag"``      :math:`c\,\Im w`, used as a *real* weight    1
-``"amplitude"`` :math:`c\,|w|`                               0.1
-``"phase"``     :math:`c\,e^{i\theta}`                        0.01
-``"magnitude"`` :math:`c\,|w|` (real networks)               0.1
-``"sign"``      :math:`c\,\operatorname{sign}(w)` (real)     0.1
+``"real"``      $c\,\Re w$                             1
+``"imag"``      $c\,\Im w$, used as a *real* weight    1
+``"amplitude"`` $c\,|w|$                               0.1
+``"phase"``     $c\,e^{i\theta}$                        0.01
+``"magnitude"`` $c\,|w|$ (real networks)               0.1
+``"sign"``      $c\,\operatorname{sign}(w)$ (real)     0.1
 ==============  ===========================================  ===============================
 
-The constant :math:`c` is ``scale``: a number, or ``"mean"``, which picks :math:`c` so that the
-projection has the same mean magnitude :math:`\overline{|w|}` as the tensor (for ``"phase"``
-and ``"sign"``: :math:`c = \overline{|w|}`; this keeps each layer's overall size). In a
+The constant $c$ is ``scale``: a number, or ``"mean"``, which picks $c$ so that the
+projection has the same mean magnitude $\overline{|w|}$ as the tensor (for ``"phase"``
+and ``"sign"``: $c = \overline{|w|}$; this keeps each layer's overall size). In a
 bias-free network of positively homogeneous activations (ReLU, CReLU) a constant ``scale``
 multiplies the logits by a positive number, so it changes no prediction: it matters only
 when training goes on from the projection (the "projected" regime). Projections of a complex tensor
 stay complex (a real result gets a zero imaginary part, so it can be written back into a
 complex parameter); projections of a real tensor stay real. ``"imag"`` needs a complex tensor,
-``"sign"`` a real one; the phase of :math:`w = 0` is taken as 0 (as :func:`torch.angle`).
+``"sign"`` a real one; the phase of $w = 0$ is taken as 0 (as `torch.angle`).
 
 Two ways to use them (see ``docs/weights.md``):
 
 * **probe** (what the paper's code did): train normally and, at checkpoints, evaluate a
-  projected *copy*: :func:`projected_copy`, :func:`masked_copy`.
+  projected *copy*: `projected_copy`, `masked_copy`.
 * **projected**: replace the weights by their projection after every optimiser step and keep
-  training from there: call :func:`project_model_` after ``optimizer.step()``.
+  training from there: call `project_model_` after ``optimizer.step()``.
 
 Every function that takes a model works on any ``torch.nn.Module`` (``phasor.nn`` or
 ``torch.nn`` layers): it changes the parameters called ``weight`` with two or more dimensions
@@ -66,7 +66,6 @@ __all__ = [
 
 Scale = float | str
 
-#: The constants of the paper's code for each kind (``scale=`` default of the study).
 PAPER_SCALES: dict[str, float] = {
     "real": 1.0,
     "imag": 1.0,
@@ -75,6 +74,7 @@ PAPER_SCALES: dict[str, float] = {
     "magnitude": 0.1,
     "sign": 0.1,
 }
+"""The constants of the paper's code for each kind (``scale=`` default of the study)."""
 
 
 def _check_tensor(w: torch.Tensor) -> None:
@@ -100,7 +100,7 @@ def _like(w: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
 
 
 def keep_real(w: torch.Tensor, scale: Scale = 1.0) -> torch.Tensor:
-    r"""Keep the real part: :math:`w \mapsto c\,\Re w` (:math:`c\,w` for a real tensor).
+    r"""Keep the real part: $w \mapsto c\,\Re w$ ($c\,w$ for a real tensor).
 
     Shape:
         - w: any shape; output: the same shape and dtype.
@@ -110,10 +110,10 @@ def keep_real(w: torch.Tensor, scale: Scale = 1.0) -> torch.Tensor:
 
 
 def keep_imag(w: torch.Tensor, scale: Scale = 1.0) -> torch.Tensor:
-    r"""Keep the imaginary part, used as a real weight: :math:`w \mapsto c\,\Im w + 0i`.
+    r"""Keep the imaginary part, used as a real weight: $w \mapsto c\,\Im w + 0i$.
 
     This is the paper's "only imaginary" network (its code multiplies the inputs by
-    ``W.imag``), not :math:`i\,\Im w`.
+    ``W.imag``), not $i\,\Im w$.
 
     Raises:
         TypeError: ``w`` is real (it has no imaginary part).
@@ -128,10 +128,10 @@ def keep_imag(w: torch.Tensor, scale: Scale = 1.0) -> torch.Tensor:
 
 
 def keep_amplitude(w: torch.Tensor, scale: Scale = 1.0) -> torch.Tensor:
-    r"""Keep the amplitude: :math:`w \mapsto c\,|w|` (the phase is set to 0).
+    r"""Keep the amplitude: $w \mapsto c\,|w|$ (the phase is set to 0).
 
-    ``scale`` is :math:`c`: a number (the paper used 0.1), or ``"mean"``, which gives
-    :math:`c = 1` (the amplitude already keeps the mean magnitude).
+    ``scale`` is $c$: a number (the paper used 0.1), or ``"mean"``, which gives
+    $c = 1$ (the amplitude already keeps the mean magnitude).
 
     Shape:
         - w: any shape; output: the same shape and dtype.
@@ -141,9 +141,9 @@ def keep_amplitude(w: torch.Tensor, scale: Scale = 1.0) -> torch.Tensor:
 
 
 def keep_magnitude(w: torch.Tensor, scale: Scale = 1.0) -> torch.Tensor:
-    r"""Keep the magnitude of real weights: :math:`w \mapsto c\,|w|` (the sign is dropped).
+    r"""Keep the magnitude of real weights: $w \mapsto c\,|w|$ (the sign is dropped).
 
-    The real-network name of :func:`keep_amplitude`; it accepts complex tensors too.
+    The real-network name of `keep_amplitude`; it accepts complex tensors too.
 
     Shape:
         - w: any shape; output: the same shape and dtype.
@@ -152,10 +152,10 @@ def keep_magnitude(w: torch.Tensor, scale: Scale = 1.0) -> torch.Tensor:
 
 
 def keep_phase(w: torch.Tensor, scale: Scale = 1.0) -> torch.Tensor:
-    r"""Keep the phase: :math:`w \mapsto c\,e^{i \arg w}` (every amplitude set to :math:`c`).
+    r"""Keep the phase: $w \mapsto c\,e^{i \arg w}$ (every amplitude set to $c$).
 
-    The paper used :math:`c = 0.01`. For a real tensor the phase is 0 or :math:`\pi`, so this is
-    :math:`c\,\operatorname{sign}(w)` except that :math:`w = 0` maps to :math:`c`.
+    The paper used $c = 0.01$. For a real tensor the phase is 0 or $\pi$, so this is
+    $c\,\operatorname{sign}(w)$ except that $w = 0$ maps to $c$.
 
     Shape:
         - w: any shape; output: the same shape and dtype.
@@ -168,12 +168,12 @@ def keep_phase(w: torch.Tensor, scale: Scale = 1.0) -> torch.Tensor:
 
 
 def keep_sign(w: torch.Tensor, scale: Scale = 1.0) -> torch.Tensor:
-    r"""Keep the sign of real weights: :math:`w \mapsto c\,\operatorname{sign}(w)` (binary weights).
+    r"""Keep the sign of real weights: $w \mapsto c\,\operatorname{sign}(w)$ (binary weights).
 
-    The paper used :math:`c = 0.1`; ``sign(0) = 0``.
+    The paper used $c = 0.1$; ``sign(0) = 0``.
 
     Raises:
-        TypeError: ``w`` is complex (use :func:`keep_phase`).
+        TypeError: ``w`` is complex (use `keep_phase`).
 
     Shape:
         - w: any shape, real; output: the same shape and dtype.
@@ -184,7 +184,6 @@ def keep_sign(w: torch.Tensor, scale: Scale = 1.0) -> torch.Tensor:
     return _rescale(w, torch.sign(w), scale)
 
 
-#: Every projection by name: ``KINDS[kind](w, scale)``.
 KINDS: dict[str, Callable[[torch.Tensor, Scale], torch.Tensor]] = {
     "real": keep_real,
     "imag": keep_imag,
@@ -193,10 +192,11 @@ KINDS: dict[str, Callable[[torch.Tensor, Scale], torch.Tensor]] = {
     "magnitude": keep_magnitude,
     "sign": keep_sign,
 }
+"""Every projection by name: ``KINDS[kind](w, scale)``."""
 
 
 def project(w: torch.Tensor, kind: str, scale: Scale = 1.0) -> torch.Tensor:
-    """Apply the projection called ``kind`` (a key of :data:`KINDS`) to the tensor ``w``."""
+    """Apply the projection called ``kind`` (a key of `KINDS`) to the tensor ``w``."""
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}; choose one of {', '.join(KINDS)}")
     return KINDS[kind](w, scale)
@@ -288,7 +288,7 @@ def mask_random_half_(
     ``over="units"`` (the paper's "half" curve) removes half of the units of every hidden layer:
     their rows in that layer's weight (and their bias entries) and their columns in the next
     layer's weight. ``over="weights"`` zeroes half of the entries of every weight tensor.
-    ``masks`` (from :func:`hidden_unit_masks`) reuses fixed unit masks instead of new ones.
+    ``masks`` (from `hidden_unit_masks`) reuses fixed unit masks instead of new ones.
     """
     if over not in ("units", "weights"):
         raise ValueError(f"over must be 'units' or 'weights', got {over!r}")
@@ -315,5 +315,5 @@ def mask_random_half_(
 def masked_copy(
     model: nn.Module, over: str = "units", generator: torch.Generator | None = None
 ) -> nn.Module:
-    """A deep copy of ``model`` with a random half zeroed (see :func:`mask_random_half_`)."""
+    """A deep copy of ``model`` with a random half zeroed (see `mask_random_half_`)."""
     return mask_random_half_(copy.deepcopy(model), over, generator)

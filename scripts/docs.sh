@@ -5,8 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/mkdocs ] || bash scripts/setup.sh docs
+export NO_MKDOCS_2_WARNING=1
 MATHJAX=docs/_js/mathjax
-if [ ! -f "$MATHJAX/tex-chtml.js" ]; then
+if [ ! -f "$MATHJAX/tex-chtml.js" ] && ! command -v npm >/dev/null; then
+    echo "docs.sh: npm not found: building without MathJax (formulas show as TeX)" >&2
+elif [ ! -f "$MATHJAX/tex-chtml.js" ]; then
     tmp=$(mktemp -d)
     (cd "$tmp" && npm pack --silent mathjax@3.2.2 >/dev/null && tar xzf mathjax-3.2.2.tgz)
     mkdir -p "$MATHJAX/output/chtml/fonts" "$MATHJAX/input/tex"

@@ -152,7 +152,7 @@ def test_every_study_has_the_common_flags_and_helps_every_flag(name):
     assert set(COMMON_FLAGS) <= options
     assert [a.dest for a in _flags(parser) if not (a.help or "").strip()] == []
     text = parser.format_help()
-    assert not re.search(r":(math|func|class|mod|meth|attr):|``|\(default: None\)", text), text
+    assert not re.search(r":(math|func|class|mod|meth|attr):|``|`\]\[|\(default: None\)", text), text
     assert not re.search(r"\(default \S+\) \(default", text)
 
 
@@ -352,6 +352,7 @@ def test_command_sets_passive_waiting_before_torch_loads():
 
 
 def test_help_text_is_plain():
-    assert cli.plain_text(":math:`e^{i\\theta}` via :func:`~phasor.nn.Linear`, ``x``") == (
-        "e^{i\\theta} via Linear, x"
-    )
+    text = "$e^{i\\theta}$ via [`Linear`][phasor.nn.linear.Linear], ``x`` and `y`"
+    assert cli.plain_text(text) == "e^{i\\theta} via Linear, x and y"
+    env = "$PHASOR_DATA/mnist, else $HOME/data"  # not a formula
+    assert cli.plain_text(env) == env

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 import phasor.experiments
+import phasor.functional
 import phasor.nn
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,6 +35,9 @@ PACKAGES = {
     "ntk.md": "phasor.ntk",
     "models.md": "phasor.models",
     "backend.md": "phasor.backend",
+    "lowering.md": "phasor.lowering",
+    "export.md": "phasor.export",
+    "memory.md": "phasor.memory",
     "studies.md": "phasor.experiments",
 }
 
@@ -43,6 +47,7 @@ def _directives(page: str) -> set[str]:
 
 
 def _functional_families() -> list[str]:
+    """Every module of phasor/functional (each a family of phasor.functional.FAMILIES)."""
     folder = ROOT / "phasor" / "functional"
     return sorted(p.stem for p in folder.glob("*.py") if not p.stem.startswith("_"))
 
@@ -54,6 +59,7 @@ def _study_modules() -> set[str]:
 
 
 def test_every_layer_family_has_its_reference_section():
+    assert set(phasor.functional.FAMILIES) == set(_functional_families())
     assert {f"phasor.nn.{f}" for f in phasor.nn.FAMILIES} <= _directives("nn.md")
     assert {f"phasor.functional.{f}" for f in _functional_families()} <= _directives(
         "functional.md"

@@ -33,9 +33,12 @@ __all__ = [
 ]
 
 AUDIO_DATASETS = ("synthetic", "synthetic-phase", "gtzan", "drums")
+"""Names accepted by `load_audio` (and the audio studies' ``--dataset``)."""
 # kick and snare first: the binary task of the studies (the first two classes) is kick vs snare
 DRUMS_CLASSES = ("kick", "snare", "hihat", "tom", "cymbal", "percussion", "clap")
+"""The drum hits' classes in label order; kick and snare first, so the studies' binary task (the first two classes) is kick vs snare."""
 HOLDOUTS = ("kits", "clips")
+"""How a split holds clips out: whole kits (groups of `DRUMS_GROUP_PATTERN`) or single clips."""
 
 
 @dataclass
@@ -44,7 +47,7 @@ class AudioSplits:
     (drum kits) held out for the test side under ``holdout="kits"``.
 
     Shape:
-        - ``train_audio``: :math:`(N, T)` float32, ``train_labels``: :math:`(N,)` int64; the
+        - ``train_audio``: $(N, T)$ float32, ``train_labels``: $(N,)$ int64; the
           same for ``test_*``.
     """
 
@@ -168,7 +171,7 @@ def load_audio(
     on_error: str = "skip",
     holdout: str | None = None,
 ) -> AudioSplits:
-    """Load an audio data set by name and split it by ``seed``: :func:`load_audio_seeds` for
+    """Load an audio data set by name and split it by ``seed``: `load_audio_seeds` for
     one seed (the same arguments)."""
     return load_audio_seeds(
         dataset,
@@ -196,23 +199,23 @@ def load_audio_seeds(
     on_error: str = "skip",
     holdout: str | None = None,
 ) -> list[AudioSplits]:
-    """Load an audio data set by name (:data:`AUDIO_DATASETS`), split once per seed.
+    """Load an audio data set by name (`AUDIO_DATASETS`), split once per seed.
 
     ``synthetic``: ``clips_per_class`` clips of the first ``num_classes`` (default 10)
-    :data:`~phasor.audio.synthetic.GENRES` at 8 kHz (default ``duration`` 1.024 s), drawn anew
+    `GENRES` at 8 kHz (default ``duration`` 1.024 s), drawn anew
     for each seed. ``synthetic-phase``: ``clips_per_class`` pairs of the two phase classes; a
     pair never straddles the split. ``gtzan``: the files under ``data_dir`` (default
     ``$PHASOR_DATA/gtzan``), at most ``clips_per_class`` per genre (``0`` for all), at
     ``sample_rate`` (default 22,050 Hz), cut to ``duration`` (default 30 s). ``drums``: the
     drum hits under ``data_dir`` (default ``$PHASOR_DATA/drums``), classes
-    :data:`DRUMS_CLASSES` (the first ``num_classes``), at most ``clips_per_class`` per class
+    `DRUMS_CLASSES` (the first ``num_classes``), at most ``clips_per_class`` per class
     (``0`` for all), at ``sample_rate`` (default 22,050 Hz), cut or padded to ``duration``
     (default: the longest clip, 1 s). Folders are read once for all seeds; ``on_error``
     (``"skip"`` or ``"raise"``) is what an unreadable file does.
 
     ``holdout``: ``"kits"`` (the default for ``drums``) puts whole kits on the test side
-    (:func:`~phasor.audio.folders.group_split`), ``"clips"`` (the default otherwise) splits
-    the clips of each class (:func:`stratified_split`).
+    ([`group_split`][phasor.audio.folders.group_split]), ``"clips"`` (the default otherwise) splits
+    the clips of each class (`stratified_split`).
     """
     if dataset not in AUDIO_DATASETS:
         raise ValueError(f"unknown audio data set {dataset!r}; choose one of {AUDIO_DATASETS}")

@@ -1,6 +1,6 @@
 r"""MFCCs as pure torch functions: the real pipeline and a complex, phase-keeping variant.
 
-Real MFCCs (the standard pipeline of seed 003, "MFCC extraction workflow")::
+Real MFCCs (the standard pipeline of seed 003, "MFCC extraction workflow"):
 
     frames  x_t[n] = s[t H + n] w[n]                 framing + window (length N, hop H)
     DFT     X_t[k] = sum_n x_t[n] exp(-2 pi i k n / N),  k = 0 .. N/2
@@ -12,7 +12,7 @@ Real MFCCs (the standard pipeline of seed 003, "MFCC extraction workflow")::
 Complex MFCCs keep the phase of the STFT through the same pipeline. The filter bank is
 applied to the *complex* spectrum as well as to the power spectrum, and the complex
 logarithm of a complex mel spectrum whose modulus is the mel energy and whose argument is the
-phase of the complex band sum is taken::
+phase of the complex band sum is taken:
 
     Z_t[m]  = sum_k F[m, k] X_t[k]                   mel filter bank on the complex STFT
     z_t[m]  = (E_t[m] + eps) exp(i arg Z_t[m])       complex mel spectrum
@@ -62,8 +62,8 @@ def frame(signal: torch.Tensor, frame_length: int, hop_length: int) -> torch.Ten
     Frames that would run past the end are dropped (no padding).
 
     Shape:
-        - Input: :math:`(*, T)` with :math:`T \ge` ``frame_length``.
-        - Output: :math:`(*, 1 + \lfloor (T - N) / H \rfloor, N)`.
+        - Input: $(*, T)$ with $T \ge$ ``frame_length``.
+        - Output: $(*, 1 + \lfloor (T - N) / H \rfloor, N)$.
     """
     _check_real_signal(signal)
     if frame_length < 1 or hop_length < 1:
@@ -78,11 +78,11 @@ def frame(signal: torch.Tensor, frame_length: int, hop_length: int) -> torch.Ten
 
 
 def window(kind: str, length: int, dtype: torch.dtype = torch.float32, device=None) -> torch.Tensor:
-    r"""A periodic analysis window: ``"hamming"`` :math:`0.54 - 0.46\cos(2\pi n/N)`,
-    ``"hann"`` :math:`0.5 - 0.5\cos(2\pi n/N)` or ``"rectangular"`` (ones).
+    r"""A periodic analysis window: ``"hamming"`` $0.54 - 0.46\cos(2\pi n/N)$,
+    ``"hann"`` $0.5 - 0.5\cos(2\pi n/N)$ or ``"rectangular"`` (ones).
 
     Shape:
-        - Output: :math:`(N,)`.
+        - Output: $(N,)$.
     """
     if kind == "hamming":
         return torch.hamming_window(length, periodic=True, dtype=dtype, device=device)
@@ -96,13 +96,13 @@ def window(kind: str, length: int, dtype: torch.dtype = torch.float32, device=No
 def stft(
     signal: torch.Tensor, n_fft: int = 512, hop_length: int = 256, window_kind: str = "hamming"
 ) -> torch.Tensor:
-    r"""Short-time Fourier transform :math:`X_t[k] = \sum_n s[tH+n] w[n] e^{-2\pi i kn/N}`.
+    r"""Short-time Fourier transform $X_t[k] = \sum_n s[tH+n] w[n] e^{-2\pi i kn/N}$.
 
     Phases are relative to the first sample of each frame (no centring, no padding).
 
     Shape:
-        - Input: :math:`(*, T)` real.
-        - Output: :math:`(*, T_f, N/2 + 1)` complex (``complex64`` for ``float32`` input).
+        - Input: $(*, T)$ real.
+        - Output: $(*, T_f, N/2 + 1)$ complex (``complex64`` for ``float32`` input).
     """
     frames = frame(signal, n_fft, hop_length)
     w = window(window_kind, n_fft, dtype=signal.dtype, device=signal.device)
@@ -110,21 +110,21 @@ def stft(
 
 
 def power_spectrum(spectrum: torch.Tensor, n_fft: int) -> torch.Tensor:
-    r"""Periodogram :math:`P = |X|^2 / N` of a complex spectrum.
+    r"""Periodogram $P = |X|^2 / N$ of a complex spectrum.
 
     Shape:
-        - Input: :math:`(*, K)` complex. Output: :math:`(*, K)` real.
+        - Input: $(*, K)$ complex. Output: $(*, K)$ real.
     """
     return spectrum.abs().square() / n_fft
 
 
 def hz_to_mel(hz: torch.Tensor | float) -> torch.Tensor:
-    r"""HTK mel scale :math:`m = 2595 \log_{10}(1 + f / 700)`."""
+    r"""HTK mel scale $m = 2595 \log_{10}(1 + f / 700)$."""
     return 2595.0 * torch.log10(1.0 + torch.as_tensor(hz, dtype=torch.float64) / 700.0)
 
 
 def mel_to_hz(mel: torch.Tensor | float) -> torch.Tensor:
-    r"""Inverse of :func:`hz_to_mel`: :math:`f = 700 (10^{m / 2595} - 1)`."""
+    r"""Inverse of `hz_to_mel`: $f = 700 (10^{m / 2595} - 1)$."""
     return 700.0 * (10.0 ** (torch.as_tensor(mel, dtype=torch.float64) / 2595.0) - 1.0)
 
 
@@ -138,13 +138,13 @@ def mel_filter_bank(
 ) -> torch.Tensor:
     r"""Triangular filters, equally spaced on the HTK mel scale, of unit peak height.
 
-    Filter :math:`m` rises linearly from :math:`f_{m-1}` to 1 at :math:`f_m` and falls to 0 at
-    :math:`f_{m+1}`, where :math:`f_0 < \dots < f_{M+1}` are ``n_mels + 2`` points equally
+    Filter $m$ rises linearly from $f_{m-1}$ to 1 at $f_m$ and falls to 0 at
+    $f_{m+1}$, where $f_0 < \dots < f_{M+1}$ are ``n_mels + 2`` points equally
     spaced in mel between ``f_min`` and ``f_max`` (default ``sample_rate / 2``); it is
-    evaluated at the DFT bin frequencies :math:`k \cdot \text{sample\_rate} / N`.
+    evaluated at the DFT bin frequencies $k \cdot \text{sample\_rate} / N$.
 
     Shape:
-        - Output: :math:`(M, N/2 + 1)`.
+        - Output: $(M, N/2 + 1)$.
     """
     f_max = sample_rate / 2 if f_max is None else f_max
     if n_mels < 1 or n_fft < 2:
@@ -164,11 +164,11 @@ def mel_filter_bank(
 
 
 def dct_matrix(n_out: int, n_in: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    r"""Orthonormal DCT-II matrix :math:`D[q, m] = s_q \cos(\pi q (2m + 1) / (2M))` with
-    :math:`s_0 = \sqrt{1/M}`, :math:`s_q = \sqrt{2/M}` (the rows ``q < n_out`` of it).
+    r"""Orthonormal DCT-II matrix $D[q, m] = s_q \cos(\pi q (2m + 1) / (2M))$ with
+    $s_0 = \sqrt{1/M}$, $s_q = \sqrt{2/M}$ (the rows ``q < n_out`` of it).
 
     Shape:
-        - Output: :math:`(Q, M)` with :math:`Q` = ``n_out`` :math:`\le M` = ``n_in``.
+        - Output: $(Q, M)$ with $Q$ = ``n_out`` $\le M$ = ``n_in``.
     """
     if not 1 <= n_out <= n_in:
         raise ValueError(f"need 1 <= n_out <= n_in, got n_out={n_out}, n_in={n_in}")
@@ -207,11 +207,11 @@ def complex_mel_spectrum(
     f_max: float | None = None,
     window_kind: str = "hamming",
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    r"""Mel energies :math:`E_t[m]` and complex band sums :math:`Z_t[m] = \sum_k F[m,k] X_t[k]`.
+    r"""Mel energies $E_t[m]$ and complex band sums $Z_t[m] = \sum_k F[m,k] X_t[k]$.
 
     Shape:
-        - Input: :math:`(*, T)` real.
-        - Output: ``(energy, band_sum)``, both :math:`(*, T_f, M)`; energy real, band sum
+        - Input: $(*, T)$ real.
+        - Output: ``(energy, band_sum)``, both $(*, T_f, M)$; energy real, band sum
           complex.
     """
     return _mel_parts(signal, sample_rate, n_fft, hop_length, n_mels, f_min, f_max, window_kind)
@@ -229,12 +229,12 @@ def mfcc(
     window_kind: str = "hamming",
     eps: float = 1e-10,
 ) -> torch.Tensor:
-    r"""Real MFCCs :math:`c_t = D \log(F P_t + \epsilon)` (module docstring for every step).
+    r"""Real MFCCs $c_t = D \log(F P_t + \epsilon)$ (module docstring for every step).
 
     Shape:
-        - Input: :math:`(*, T)` real signal, time last.
-        - Output: :math:`(*, T_f, Q)` real, :math:`Q` = ``n_mfcc``,
-          :math:`T_f = 1 + \lfloor (T - N)/H \rfloor`.
+        - Input: $(*, T)$ real signal, time last.
+        - Output: $(*, T_f, Q)$ real, $Q$ = ``n_mfcc``,
+          $T_f = 1 + \lfloor (T - N)/H \rfloor$.
     """
     energy, _ = _mel_parts(
         signal, sample_rate, n_fft, hop_length, n_mels, f_min, f_max, window_kind
@@ -255,14 +255,14 @@ def complex_mfcc(
     window_kind: str = "hamming",
     eps: float = 1e-10,
 ) -> torch.Tensor:
-    r"""Complex MFCCs :math:`C_t = D\,[\log(E_t + \epsilon) + i \arg(F X_t)]`.
+    r"""Complex MFCCs $C_t = D\,[\log(E_t + \epsilon) + i \arg(F X_t)]$.
 
-    The real part equals :func:`mfcc` with the same arguments; the imaginary part is the DCT of
+    The real part equals `mfcc` with the same arguments; the imaginary part is the DCT of
     the phases of the mel filter bank applied to the complex STFT.
 
     Shape:
-        - Input: :math:`(*, T)` real signal, time last.
-        - Output: :math:`(*, T_f, Q)` complex (``complex64`` for ``float32`` input).
+        - Input: $(*, T)$ real signal, time last.
+        - Output: $(*, T_f, Q)$ complex (``complex64`` for ``float32`` input).
     """
     energy, band_sum = _mel_parts(
         signal, sample_rate, n_fft, hop_length, n_mels, f_min, f_max, window_kind

@@ -2,12 +2,12 @@
 
 The layout of GTZAN and of the drum-hit recordings (``drums/<class>/KIT__INSTRUMENT__LAYER.wav``).
 Files are read with ``soundfile`` (libsndfile), stereo is averaged to mono, other sample rates
-are resampled with :func:`scipy.signal.resample_poly`, and every clip is cut from its start (or
+are resampled with `scipy.signal.resample_poly`, and every clip is cut from its start (or
 zero-padded) to one length. A file that cannot be read, or holds no samples, is never used
-silently: with ``on_error="skip"`` it is listed by name in :attr:`ClassFolderClips.skipped`
-(and a warning names it); with ``on_error="raise"`` it raises :class:`phasor.data.DataError`.
+silently: with ``on_error="skip"`` it is listed by name in `ClassFolderClips.skipped`
+(and a warning names it); with ``on_error="raise"`` it raises [`phasor.data.DataError`][phasor.data.idx.DataError].
 
-:func:`group_split` holds whole groups (for the drums: kits, named by the file name's prefix
+`group_split` holds whole groups (for the drums: kits, named by the file name's prefix
 before ``__``) out for the test side, so a classifier is tested on kits it never heard.
 """
 
@@ -36,6 +36,7 @@ __all__ = [
 ]
 
 DRUMS_GROUP_PATTERN = r"^(.+?)__"
+"""File-name pattern whose first group names a clip's kit in the drums layout (``KIT__INSTRUMENT__LAYER.wav``)."""
 
 
 @dataclass
@@ -47,7 +48,7 @@ class ClassFolderClips:
     ``"path: reason"`` for every file left out (``on_error="skip"``).
 
     Shape:
-        - ``audio``: :math:`(N, T)`, ``labels``: :math:`(N,)`.
+        - ``audio``: $(N, T)$, ``labels``: $(N,)$.
     """
 
     audio: np.ndarray
@@ -61,7 +62,7 @@ class ClassFolderClips:
 def read_wav(path: str | Path, sample_rate: int) -> np.ndarray:
     """Read one audio file as mono float32 at ``sample_rate`` Hz.
 
-    Raises :class:`phasor.data.DataError` naming the file if it cannot be decoded, holds
+    Raises [`phasor.data.DataError`][phasor.data.idx.DataError] naming the file if it cannot be decoded, holds
     no samples or holds non-finite ones.
     """
     try:
@@ -107,9 +108,9 @@ def scan_class_folders(
     clip is cut from its start or zero-padded at its end to ``clip_samples`` samples (default:
     the longest clip read); ``max_per_class`` keeps the first files of each class (by name).
     ``on_error``: ``"skip"`` (warn and list the file in ``skipped``) or ``"raise"``
-    (:class:`phasor.data.DataError`) for a file that cannot be read.
+    ([`phasor.data.DataError`][phasor.data.idx.DataError]) for a file that cannot be read.
 
-    Raises :class:`phasor.data.DataError` for a missing root or class folder, and for a class
+    Raises [`phasor.data.DataError`][phasor.data.idx.DataError] for a missing root or class folder, and for a class
     without one readable file.
     """
     if on_error not in ("skip", "raise"):
@@ -141,7 +142,7 @@ def _scan(
     pattern: str,
     max_per_class: int | None,
 ) -> tuple[ClassFolderClips, list[tuple[Path, str]]]:
-    """:func:`scan_class_folders` after its checks; also ``(full path, reason)`` per skip."""
+    """`scan_class_folders` after its checks; also ``(full path, reason)`` per skip."""
     clips, labels, paths, skipped = [], [], [], []
     for label, name in enumerate(classes):
         kept = 0
@@ -178,7 +179,7 @@ def group_of(path: str | Path, group_pattern: str = DRUMS_GROUP_PATTERN) -> str:
     """The group of a file: group 1 of ``group_pattern`` matched on its name (for the drums,
     ``KIT__INSTRUMENT__LAYER.wav`` gives ``KIT``).
 
-    Raises :class:`ValueError` naming the file if the pattern does not match.
+    Raises `ValueError` naming the file if the pattern does not match.
     """
     name = Path(path).name
     match = re.search(group_pattern, name)
@@ -210,12 +211,12 @@ def group_split(
 
     Without ``group_pattern``: a stratified split (a seeded shuffle of each class,
     ``round(test_fraction * n)``, at least 1, of each class to test). With it, whole groups
-    (:func:`group_of` of each path) go to one side: ``tries`` seeded orders of the groups are
+    (`group_of` of each path) go to one side: ``tries`` seeded orders of the groups are
     each filled into the test side until it holds at least ``test_fraction`` of the clips, and
     the first order with the fewest classes missing from either side, then the test share
     nearest ``test_fraction``, is kept. So every class is on both sides where the groups allow.
 
-    Raises :class:`ValueError` for fewer than two groups, or a class too small to split.
+    Raises `ValueError` for fewer than two groups, or a class too small to split.
     """
     if not 0 < test_fraction < 1:
         raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")

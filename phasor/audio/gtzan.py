@@ -1,14 +1,14 @@
 """The GTZAN music-genre layout: ``<root>/<genre>/<clip>.wav``, 10 genres, 22,050 Hz, 30 s.
 
-A thin layer over :mod:`phasor.audio.folders` (the class-folder reader) with GTZAN's genre
+A thin layer over `phasor.audio.folders` (the class-folder reader) with GTZAN's genre
 names and its advice on where the folder should be. GTZAN cannot be downloaded by phasor;
-point ``--data-dir`` (or ``$PHASOR_DATA/gtzan/``) at an existing copy (:func:`gtzan_root` says
+point ``--data-dir`` (or ``$PHASOR_DATA/gtzan/``) at an existing copy (`gtzan_root` says
 which of the two, or the default, chose the folder). WAV files are read with ``soundfile``
-(libsndfile), stereo is averaged to mono, other sample rates are resampled with :func:`scipy.signal.resample_poly`, and every
+(libsndfile), stereo is averaged to mono, other sample rates are resampled with `scipy.signal.resample_poly`, and every
 clip is cut (or zero-padded) to the same length. A file that cannot be read, or holds no
 samples, is never used silently: with ``on_error="skip"`` it is listed by name in
-:attr:`GTZANClips.skipped` (and a warning names it); with ``on_error="raise"`` it raises
-:class:`phasor.data.DataError`. (The common GTZAN copy has one such file,
+`GTZANClips.skipped` (and a warning names it); with ``on_error="raise"`` it raises
+[`phasor.data.DataError`][phasor.data.idx.DataError]. (The common GTZAN copy has one such file,
 ``jazz.00054.wav``.)
 """
 
@@ -38,6 +38,7 @@ GTZAN_GENRES = (
     "reggae",
     "rock",
 )
+"""GTZAN's ten genre folders, in label order."""
 
 
 @dataclass
@@ -61,7 +62,7 @@ def gtzan_root(data_dir: str | Path | None = None) -> tuple[Path, str]:
     ``$PHASOR_DATA/gtzan``, else the default ``~/.cache/phasor/gtzan``.
 
     Returns ``(folder, chosen_by)``, ``chosen_by`` one of ``"--data-dir"``,
-    ``"$PHASOR_DATA"``, ``"default"`` (as :func:`scan_gtzan` takes it).
+    ``"$PHASOR_DATA"``, ``"default"`` (as `scan_gtzan` takes it).
     """
     root = resolve_data_dir("gtzan", data_dir)
     if data_dir is not None:
@@ -100,7 +101,7 @@ def scan_gtzan(
 
     Each clip is cut or zero-padded to ``round(duration * sample_rate)`` samples;
     ``max_per_class`` keeps the first files of each genre (sorted by name). ``chosen_by``
-    (from :func:`gtzan_root`) says in the error for a missing or incomplete folder which of
+    (from `gtzan_root`) says in the error for a missing or incomplete folder which of
     ``--data-dir``, ``$PHASOR_DATA`` or the default chose ``root``.
     """
     if on_error not in ("skip", "raise"):

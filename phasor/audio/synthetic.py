@@ -2,11 +2,11 @@
 
 GTZAN cannot be downloaded here, so the audio studies default to two generated data sets:
 
-``synthetic`` (:func:`synthetic_genres`)
+``synthetic`` (`synthetic_genres`)
     Ten "genres" that differ in timbre (harmonic recipes), rhythm (gating at a tempo) and
     harmony (chords, arpeggios, inharmonic partials); every clip draws its own pitch, tempo,
     partial phases, gain and noise level, so no two clips are equal.
-``synthetic-phase`` (:func:`synthetic_phase_pairs`)
+``synthetic-phase`` (`synthetic_phase_pairs`)
     Two classes with *equal magnitude spectrograms* that differ only in phase: a sum of partials
     in cosine phase (class 0) and the same partials in sine phase (class 1, the Hilbert
     transform of class 0). Every partial completes a whole number of cycles per hop and lies on
@@ -39,7 +39,9 @@ GENRES = (
     "bass-beat",
     "bell",
 )
+"""The synthetic genres' names, in label order."""
 PHASE_CLASSES = ("cosine-phase", "sine-phase")
+"""The two classes of the phase-only pairs (same magnitude spectrum, different phase)."""
 
 _MAJOR = (1.0, 5 / 4, 3 / 2)
 _MINOR = (1.0, 6 / 5, 3 / 2)
@@ -117,7 +119,7 @@ def synthetic_genres(
     sample_rate: int = 8000,
     n_samples: int = 8192,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Generate ``n_per_class`` clips of each of the first ``num_classes`` :data:`GENRES`.
+    """Generate ``n_per_class`` clips of each of the first ``num_classes`` `GENRES`.
 
     Returns ``(audio, labels)``: ``audio`` float32 of shape ``(num_classes * n_per_class,
     n_samples)`` (RMS about 0.1), ``labels`` int64 in class-major order.

@@ -1,9 +1,10 @@
 """Data sets: the embedded digits, MNIST-like IDX data sets with checksums, and loaders.
 
->>> from phasor.data import load_images
->>> data = load_images("embedded")
->>> data.train_images.shape, data.train_images.dtype
-(torch.Size([4000, 28, 28]), torch.float32)
+Examples:
+    >>> from phasor.data import load_images
+    >>> data = load_images("embedded")
+    >>> data.train_images.shape, data.train_images.dtype
+    (torch.Size([4000, 28, 28]), torch.float32)
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ class ImageSplits:
     """Train and test images of one data set, as float tensors in [0, 1].
 
     Shape:
-        - ``train_images``: :math:`(N, 28, 28)`, ``train_labels``: :math:`(N,)` int64;
+        - ``train_images``: $(N, 28, 28)$, ``train_labels``: $(N,)$ int64;
           the same for ``test_*``.
     """
 
@@ -51,7 +52,7 @@ class ImageSplits:
 
 
 def image_dataset_names() -> list[str]:
-    """Names accepted by :func:`load_images`: ``"embedded"`` and every IDX data set."""
+    """Names accepted by `load_images`: ``"embedded"`` and every IDX data set."""
     return ["embedded", *sorted(DATASETS)]
 
 

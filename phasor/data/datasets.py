@@ -5,7 +5,7 @@ A data set's files are looked up in this order:
 1. the directory given explicitly (``data_dir=``, the ``--data-dir`` flag of every study);
 2. ``$PHASOR_DATA/<name>/`` where the environment variable ``PHASOR_DATA`` names a data root
    with one folder per data set;
-3. ``~/.cache/phasor/<name>/`` (where :func:`download` puts files by default).
+3. ``~/.cache/phasor/<name>/`` (where `download` puts files by default).
 
 Checksums are SHA-256 of the *decompressed* IDX bytes, so a file passes whether it is stored
 gzipped or not, and whoever compressed it. Where only the checksums of the published ``.gz``
@@ -144,6 +144,7 @@ DATASETS: dict[str, IDXDatasetSpec] = {
         classes=("o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"),
     ),
 }
+"""Every IDX data set phasor knows, by name: file names, SHA-256 checksums and mirrors."""
 
 
 def _spec(name: str) -> IDXDatasetSpec:
@@ -189,7 +190,7 @@ def _where_to_put(name: str, directory: Path, data_dir: str | Path | None) -> st
 def find_file(directory: Path, filename: str, hint: str = "") -> Path:
     """Return ``directory/filename`` or ``directory/filename.gz``, whichever exists.
 
-    Raises :class:`DataError` naming the file, the folder and ``hint`` (what to do).
+    Raises `DataError` naming the file, the folder and ``hint`` (what to do).
     """
     for candidate in (directory / filename, directory / f"{filename}.gz"):
         if candidate.is_file():

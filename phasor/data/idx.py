@@ -31,7 +31,7 @@ def read_idx_bytes(path: str | Path) -> bytes:
 
 
 def gunzip(data: bytes, source: str = "<bytes>") -> bytes:
-    """Decompress gzip ``data``; a broken archive raises :class:`DataError` naming ``source``."""
+    """Decompress gzip ``data``; a broken archive raises `DataError` naming ``source``."""
     try:
         return gzip.decompress(data)
     except (OSError, EOFError, zlib.error) as err:
@@ -43,13 +43,13 @@ def gunzip(data: bytes, source: str = "<bytes>") -> bytes:
 def read_idx(path: str | Path) -> np.ndarray:
     """Read an IDX file of unsigned bytes into an array of its stated shape.
 
-    Raises :class:`DataError` naming the file if the header is wrong or the data is truncated.
+    Raises `DataError` naming the file if the header is wrong or the data is truncated.
     """
     return parse_idx(read_idx_bytes(path), source=str(path))
 
 
 def parse_idx(raw: bytes, source: str = "<bytes>") -> np.ndarray:
-    """Parse IDX bytes (see :func:`read_idx`); ``source`` names the file in errors."""
+    """Parse IDX bytes (see `read_idx`); ``source`` names the file in errors."""
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
         raise DataError(f"{source}: not an IDX file (bad magic number)")
     if raw[2] != _UBYTE:

@@ -1,6 +1,6 @@
 """The studies: one module per study, each registering itself for ``phasor run``.
 
-A study module calls :func:`register` at import time::
+A study module calls `register` at import time:
 
     from phasor.experiments import register
 
@@ -13,10 +13,10 @@ A study module calls :func:`register` at import time::
     register("demo", help="one line", add_arguments=add_arguments, run=run)
 
 ``phasor run`` adds the common flags to every study (``--out``, ``--seed``, ``--threads``,
-``--progress/--no-progress``, ``--resume``; see :mod:`phasor.cli`) and writes
+``--progress/--no-progress``, ``--resume``; see `phasor.cli`) and writes
 ``results.json`` (the returned dict plus the configuration) into ``--out``. Flag values are
-checked by the types of :mod:`phasor.experiments._flags`; ``check(args)``, when given, rejects
-combinations before any work starts by raising :class:`~phasor.experiments._flags.FlagError`.
+checked by the types of `phasor.experiments._flags`; ``check(args)``, when given, rejects
+combinations before any work starts by raising `FlagError`.
 A study that saves checkpoints (``checkpoints=True``) resumes itself under ``--resume``; for
 the others ``--resume`` skips a run whose ``results.json`` already holds the same settings.
 Modules are discovered automatically: every module of this package whose name does not

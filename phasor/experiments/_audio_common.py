@@ -132,7 +132,7 @@ def add_audio_arguments(parser: argparse.ArgumentParser, epochs: int, lr: float)
 
 
 def parse_tasks(text: str) -> list[str]:
-    """The names in ``--tasks``; :class:`FlagError` for an empty list or an unknown name."""
+    """The names in ``--tasks``; `FlagError` for an empty list or an unknown name."""
     tasks = [t.strip() for t in text.split(",") if t.strip()]
     bad = [t for t in tasks if t not in TASKS]
     if bad or not tasks:
@@ -183,7 +183,7 @@ def frames_per_clip(args: argparse.Namespace) -> int:
 
 
 def check_audio_flags(args: argparse.Namespace) -> None:
-    """Reject combinations of the shared flags before any work (:class:`FlagError`)."""
+    """Reject combinations of the shared flags before any work (`FlagError`)."""
     parse_tasks(args.tasks)
     clips = args.clips_per_class
     if clips == 0 and args.dataset not in FOLDER_DATASETS:
@@ -224,7 +224,7 @@ def task_list(args: argparse.Namespace, data: AudioSplits) -> list[str]:
 def load_features(
     args: argparse.Namespace,
 ) -> list[tuple[AudioSplits, torch.Tensor, torch.Tensor]]:
-    """Per seed of :func:`seeds_of`: the data set's split and its complex MFCCs ``(N, T_f, Q)``
+    """Per seed of `seeds_of`: the data set's split and its complex MFCCs ``(N, T_f, Q)``
     (train, test); real part = MFCC. A folder data set is read once for all seeds."""
     splits = load_audio_seeds(
         args.dataset,
@@ -287,7 +287,7 @@ def train_and_summarize(
     k: int,
     args: argparse.Namespace,
 ) -> tuple[list[dict[str, Any]], np.ndarray, dict[str, Any]]:
-    """Train with :class:`phasor.train.Trainer` (Adam) and score the test set.
+    """Train with [`phasor.train.Trainer`][phasor.train.trainer.Trainer] (Adam) and score the test set.
 
     Returns the history, the ``k x k`` confusion matrix (rows = true class, columns =
     predicted) and the run's entry of ``results.json`` (final and best accuracy, size with a
@@ -325,7 +325,7 @@ def plot_curves(
     out: Path, name: str, runs: dict[str, list[dict[str, Any]]], title: str, chance: float
 ) -> Path:
     """Accuracy (top) and loss (bottom) per epoch, test (left) and training (right), one
-    curve per run in its own :func:`~phasor.plotting.line_style` (markers on at most about
+    curve per run in its own [`line_style`][phasor.plotting.line_style] (markers on at most about
     12 epochs, staggered between runs); also a CSV."""
     fig, axes = new_figure(2, 2, size=(11, 7.5), sharey="row")
     rows = []
@@ -364,7 +364,7 @@ def plot_curves(
 def plot_confusions(
     out: Path, name: str, matrices: dict[str, np.ndarray], classes: tuple[str, ...], title: str
 ) -> Path:
-    """One confusion-matrix panel per run (:func:`phasor.plotting.confusion_matrix`)."""
+    """One confusion-matrix panel per run ([`phasor.plotting.confusion_matrix`][phasor.plotting.confusion_matrix])."""
     n = len(matrices)
     cols = min(n, 3)
     rows = math.ceil(n / cols)
@@ -499,7 +499,7 @@ def compare_over_seeds(
     ``(model, loss_fn, train_set, test_set)`` for a task with ``k`` classes (the seed is reset
     before each build). ``comparisons`` are pairs ``(a, b)`` of run names whose per-seed
     difference of test accuracy ``a - b`` is reported. A diverging run stops with a
-    :class:`~phasor.train.TrainingError` naming the study, task, run, seed and the ``--lr``.
+    [`TrainingError`][phasor.train.errors.TrainingError] naming the study, task, run, seed and the ``--lr``.
 
     Returns the results shared by the audio studies (data, splits, tasks, spreads,
     differences) and ``extras``, the list of each seed's extra results.

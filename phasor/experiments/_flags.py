@@ -1,15 +1,15 @@
 """Flag types of the studies' command lines: each one states its accepted range.
 
 ``argparse`` calls a flag's ``type`` with the text given. The types here turn it into a number
-or checks it, and on a bad value raise :class:`argparse.ArgumentTypeError` whose message the
+or checks it, and on a bad value raise `argparse.ArgumentTypeError` whose message the
 ``phasor`` command prints as ``phasor: error: --FLAG must be ..., got VALUE`` with exit
-status 2, before any work starts::
+status 2, before any work starts:
 
     parser.add_argument("--epochs", type=positive_int, default=5, help="training epochs")
     parser.add_argument("--lr", type=positive_float, default=0.1, help="learning rate")
     parser.add_argument("--dropout", type=real(0, 1, open_max=True), default=0.0, help="...")
 
-A check that needs the data or two flags together raises :class:`FlagError` from the study's
+A check that needs the data or two flags together raises `FlagError` from the study's
 ``check`` hook or from ``run`` (before the work starts); the command reports it the same way.
 """
 

@@ -1,36 +1,36 @@
 r"""Study ``approximation``: error of one-hidden-layer complex networks against the number of
-neurons, next to the rate :math:`m^{-k/(2n)}` of seed 002 (Geuchen, Jahn & Voigtlaender,
+neurons, next to the rate $m^{-k/(2n)}$ of seed 002 (Geuchen, Jahn & Voigtlaender,
 "Optimal approximation using complex-valued neural networks").
 
-**Targets** on :math:`[-1, 1]^{2n} \subset \mathbb{C}^n` (real and imaginary parts of every
-coordinate in :math:`[-1, 1]`), with :math:`r = \|z\|` and :math:`s = \sum_j \Im z_j`:
+**Targets** on $[-1, 1]^{2n} \subset \mathbb{C}^n$ (real and imaginary parts of every
+coordinate in $[-1, 1]$), with $r = \|z\|$ and $s = \sum_j \Im z_j$:
 
-- ``kink1`` :math:`f(z) = |r - \tfrac12|\, e^{i s}`: Lipschitz, not :math:`C^1` (smoothness
-  :math:`k = 1`), a kink on the sphere :math:`r = 1/2`;
-- ``kink3`` :math:`f(z) = |r - \tfrac12|^3\, e^{i s}`: :math:`C^{2}` with Lipschitz second
-  derivatives, not :math:`C^3` (:math:`k = 3`);
-- ``smooth`` :math:`f(z) = e^{-r^2/2}\, e^{2 i s}`: analytic in the real coordinates
-  (:math:`k = \infty`: the theorem then gives any polynomial rate).
+- ``kink1`` $f(z) = |r - \tfrac12|\, e^{i s}$: Lipschitz, not $C^1$ (smoothness
+  $k = 1$), a kink on the sphere $r = 1/2$;
+- ``kink3`` $f(z) = |r - \tfrac12|^3\, e^{i s}$: $C^{2}$ with Lipschitz second
+  derivatives, not $C^3$ ($k = 3$);
+- ``smooth`` $f(z) = e^{-r^2/2}\, e^{2 i s}$: analytic in the real coordinates
+  ($k = \infty$: the theorem then gives any polynomial rate).
 
 None of them is holomorphic.
 
-**Networks.** :math:`\hat f(z) = \sum_{j=1}^m c_j\, \phi(w_j^\top z + b_j) + c_0` with complex
-:math:`w_j \in \mathbb{C}^n`, :math:`b_j, c_j, c_0 \in \mathbb{C}` (:class:`phasor.nn.Linear`,
-He initialisation, hidden biases drawn :math:`\mathcal{CN}(0, 1)` so that the neurons start
-spread over the domain) and :math:`\phi` = modReLU (learnable per-neuron bias, initial
-:math:`-0.5`) or cardioid.
+**Networks.** $\hat f(z) = \sum_{j=1}^m c_j\, \phi(w_j^\top z + b_j) + c_0$ with complex
+$w_j \in \mathbb{C}^n$, $b_j, c_j, c_0 \in \mathbb{C}$ ([`phasor.nn.Linear`][phasor.nn.linear.Linear],
+He initialisation, hidden biases drawn $\mathcal{CN}(0, 1)$ so that the neurons start
+spread over the domain) and $\phi$ = modReLU (learnable per-neuron bias, initial
+$-0.5$) or cardioid.
 
 **Training** ("to convergence" within a fixed budget): full batch on ``--train-points``
 uniform samples, Adam, learning rate ``--lr`` with cosine decay to 1 % over ``--steps`` steps,
-loss :math:`\operatorname{mean}|\hat f - f|^2`. Errors are taken on ``--test-points`` fresh
-samples at the end: relative :math:`L^2` error :math:`\|\hat f - f\|_2 / \|f\|_2` (what is
-plotted) and the sup error :math:`\max |\hat f - f|` over the test points (the theorem's norm,
-estimated on samples). For every :math:`m` the *best* error over ``--seeds`` runs is kept and a
-line is fitted to :math:`\log \text{error}` against :math:`\log m`.
+loss $\operatorname{mean}|\hat f - f|^2$. Errors are taken on ``--test-points`` fresh
+samples at the end: relative $L^2$ error $\|\hat f - f\|_2 / \|f\|_2$ (what is
+plotted) and the sup error $\max |\hat f - f|$ over the test points (the theorem's norm,
+estimated on samples). For every $m$ the *best* error over ``--seeds`` runs is kept and a
+line is fitted to $\log \text{error}$ against $\log m$.
 
 Writes ``approximation.csv`` (one row per run) and ``approximation.png`` (one panel per
-:math:`n` and target; best error against :math:`m`, log-log, with the fitted slope and the
-theory rate :math:`m^{-k/(2n)}` drawn through the first point).
+$n$ and target; best error against $m$, log-log, with the fitted slope and the
+theory rate $m^{-k/(2n)}$ drawn through the first point).
 """
 
 from __future__ import annotations
@@ -54,17 +54,17 @@ from phasor.train.checks import check_divergence
 __all__ = ["SMOOTHNESS", "ShallowComplexNet", "check", "fit", "sample_domain", "target"]
 
 SMOOTHNESS = {"kink1": 1.0, "kink3": 3.0, "smooth": math.inf}
-"""Smoothness :math:`k` of each target (in the sense of the theorem's :math:`C^k` classes)."""
+"""Smoothness $k$ of each target (in the sense of the theorem's $C^k$ classes)."""
 
 
 def sample_domain(num: int, n: int, generator: torch.Generator) -> torch.Tensor:
-    """``num`` points uniform on :math:`[-1, 1]^{2n}`, as complex128 of shape ``(num, n)``."""
+    """``num`` points uniform on $[-1, 1]^{2n}$, as complex128 of shape ``(num, n)``."""
     parts = 2 * torch.rand(num, n, 2, generator=generator, dtype=torch.float64) - 1
     return torch.view_as_complex(parts)
 
 
 def target(name: str, z: torch.Tensor) -> torch.Tensor:
-    """The target ``name`` (a key of :data:`SMOOTHNESS`) at ``z`` of shape ``(N, n)``."""
+    """The target ``name`` (a key of `SMOOTHNESS`) at ``z`` of shape ``(N, n)``."""
     r = torch.linalg.vector_norm(z, dim=1)
     phase = torch.polar(torch.ones_like(r), z.imag.sum(dim=1))
     if name == "kink1":
@@ -77,10 +77,10 @@ def target(name: str, z: torch.Tensor) -> torch.Tensor:
 
 
 class ShallowComplexNet(nn.Module):
-    r"""One hidden layer of ``m`` complex neurons: :math:`\sum_j c_j \phi(w_j^\top z + b_j) + c_0`.
+    r"""One hidden layer of ``m`` complex neurons: $\sum_j c_j \phi(w_j^\top z + b_j) + c_0$.
 
     Shape:
-        - Input: :math:`(N, n)` complex. Output: :math:`(N,)` complex.
+        - Input: $(N, n)$ complex. Output: $(N,)$ complex.
     """
 
     def __init__(self, n: int, m: int, activation: str, dtype: torch.dtype = torch.complex64):

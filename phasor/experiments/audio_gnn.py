@@ -67,13 +67,13 @@ __all__ = ["GraphNet", "phase_coherence", "window_mask"]
 
 def phase_coherence(band_sum: torch.Tensor) -> torch.Tensor:
     r"""Complex inter-frame phase coherence
-    :math:`c_{ij} = \langle Z_i, Z_j\rangle / \langle |Z_i|, |Z_j|\rangle
-    = \sum_m a_{i,m} a_{j,m} e^{i(\phi_{i,m} - \phi_{j,m})} / \sum_m a_{i,m} a_{j,m}`
+    $c_{ij} = \langle Z_i, Z_j\rangle / \langle |Z_i|, |Z_j|\rangle
+    = \sum_m a_{i,m} a_{j,m} e^{i(\phi_{i,m} - \phi_{j,m})} / \sum_m a_{i,m} a_{j,m}$
     (0 where a frame has no energy).
 
     Shape:
-        - Input: complex band sums :math:`(*, T_f, M)`.
-        - Output: :math:`(*, T_f, T_f)` complex, Hermitian, :math:`|c_{ij}| \le 1`.
+        - Input: complex band sums $(*, T_f, M)$.
+        - Output: $(*, T_f, T_f)$ complex, Hermitian, $|c_{ij}| \le 1$.
     """
     mag = band_sum.abs()
     inner = band_sum @ band_sum.conj().transpose(-1, -2)
@@ -91,8 +91,8 @@ def window_mask(n: int, radius: int) -> torch.Tensor:
 class GraphNet(nn.Module):
     """Two dense graph convolutions with an activation, mean over nodes, linear head.
 
-    Shape: input ``(x, adj)`` with ``x`` :math:`(B, N, F)` and ``adj`` :math:`(B, N, N)`;
-    output :math:`(B, K)` (complex for a complex net).
+    Shape: input ``(x, adj)`` with ``x`` $(B, N, F)$ and ``adj`` $(B, N, N)$;
+    output $(B, K)$ (complex for a complex net).
     """
 
     def __init__(self, in_features: int, width: int, num_classes: int, complex_net: bool):
@@ -143,7 +143,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def check(args: argparse.Namespace) -> None:
-    """Reject bad flag combinations before any work (:class:`FlagError`)."""
+    """Reject bad flag combinations before any work (`FlagError`)."""
     check_audio_flags(args)
     frames = frames_per_clip(args)
     if frames < 2:

@@ -8,7 +8,7 @@ real parameters:
 ``real-mfcc/complex-net``
     the same real MFCCs (imaginary part 0) into the complex twin of that CNN;
 ``complex-mfcc/complex-net``
-    complex MFCCs (:func:`phasor.audio.complex_mfcc`; real part = the real MFCCs, imaginary
+    complex MFCCs ([`phasor.audio.complex_mfcc`][phasor.audio.features.complex_mfcc]; real part = the real MFCCs, imaginary
     part = DCT of the mel-band phases) into the complex CNN.
 
 Each runs on every task of ``--tasks`` (``multi``: all classes, ``binary``: the first two).
@@ -60,7 +60,7 @@ ACTIVATIONS = {"crelu": cnn.CReLU, "cardioid": cnn.Cardioid, "zrelu": cnn.ZReLU}
 class RealMFCCNet(nn.Module):
     """Conv1d(Q, w, 3) - ReLU - Conv1d(w, w, 3) - ReLU - mean over time - Linear(w, K).
 
-    Shape: input :math:`(B, T_f, Q)` real; output :math:`(B, K)` logits.
+    Shape: input $(B, T_f, Q)$ real; output $(B, K)$ logits.
     """
 
     def __init__(self, n_mfcc: int, width: int, num_classes: int) -> None:
@@ -76,10 +76,10 @@ class RealMFCCNet(nn.Module):
 
 
 class ComplexMFCCNet(nn.Module):
-    """The complex twin of :class:`RealMFCCNet`: complex convolutions, a complex activation,
+    """The complex twin of `RealMFCCNet`: complex convolutions, a complex activation,
     complex mean over time, complex linear head; class scores are the moduli of its outputs.
 
-    Shape: input :math:`(B, T_f, Q)` complex; output :math:`(B, K)` complex logits.
+    Shape: input $(B, T_f, Q)$ complex; output $(B, K)$ complex logits.
     """
 
     def __init__(self, n_mfcc: int, width: int, num_classes: int, activation: str) -> None:
@@ -115,7 +115,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def parse_pipelines(text: str) -> list[str]:
-    """The names in ``--pipelines``; :class:`FlagError` for an empty list or an unknown name."""
+    """The names in ``--pipelines``; `FlagError` for an empty list or an unknown name."""
     pipelines = list(dict.fromkeys(p.strip() for p in text.split(",") if p.strip()))
     if not pipelines or any(p not in PIPELINES for p in pipelines):
         raise FlagError(
@@ -125,7 +125,7 @@ def parse_pipelines(text: str) -> list[str]:
 
 
 def check(args: argparse.Namespace) -> None:
-    """Reject bad flag combinations before any work (:class:`FlagError`)."""
+    """Reject bad flag combinations before any work (`FlagError`)."""
     check_audio_flags(args)
     parse_pipelines(args.pipelines)
 

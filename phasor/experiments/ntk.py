@@ -2,39 +2,39 @@ r"""Study ``ntk``: does real-valued back-propagation turn a wide complex MLP int
 (seed 002, Tan et al., NeurIPS 2022).
 
 **Networks** (NTK parametrisation, no biases except modReLU's). The *complex* MLP maps
-:math:`x \in \mathbb{C}^n` to one complex output through ``depth`` hidden layers of width
-:math:`m`, :math:`h^{l+1} = W^{l+1} \phi(h^l) / \sqrt{\text{fan-in}}` with entries
-:math:`W \sim \mathcal{CN}(0, 1)` (real and imaginary parts :math:`\mathcal N(0, 1/2)`),
-built from :class:`phasor.nn.Linear` and the :mod:`phasor.nn` activations. Its *real
+$x \in \mathbb{C}^n$ to one complex output through ``depth`` hidden layers of width
+$m$, $h^{l+1} = W^{l+1} \phi(h^l) / \sqrt{\text{fan-in}}$ with entries
+$W \sim \mathcal{CN}(0, 1)$ (real and imaginary parts $\mathcal N(0, 1/2)$),
+built from [`phasor.nn.Linear`][phasor.nn.linear.Linear] and the `phasor.nn` activations. Its *real
 counterpart* is the same network with the complex weight tying removed: an ordinary real MLP on
-:math:`\tilde x = (\Re x, \Im x) \in \mathbb{R}^{2n}` with hidden width :math:`2m`, i.i.d.
-:math:`\mathcal N(0, 1)` weights, two real outputs read as :math:`(\Re f, \Im f)`, and the same
-activation applied to consecutive unit pairs :math:`(u_{2j}, u_{2j+1})` read as
-:math:`u_{2j} + i u_{2j+1}` (for CReLU this is plain ReLU). Both networks have the same
+$\tilde x = (\Re x, \Im x) \in \mathbb{R}^{2n}$ with hidden width $2m$, i.i.d.
+$\mathcal N(0, 1)$ weights, two real outputs read as $(\Re f, \Im f)$, and the same
+activation applied to consecutive unit pairs $(u_{2j}, u_{2j+1})$ read as
+$u_{2j} + i u_{2j+1}$ (for CReLU this is plain ReLU). Both networks have the same
 pre-activation variance in every layer.
 
-**Kernels.** :func:`phasor.ntk.empirical_ntk` (real-valued back-propagation: each complex
+**Kernels.** [`phasor.ntk.empirical_ntk`][phasor.ntk.empirical_ntk] (real-valued back-propagation: each complex
 parameter is two real ones) on ``--num-inputs`` fixed inputs, as ``(N, N, 2, 2)`` block kernels.
-Two input sets: ``complex`` (:math:`x \sim \mathcal{CN}(0, I_n)` rescaled to
-:math:`\|x\|^2 = n`) and ``real`` (real Gaussian inputs, same norm, imaginary part zero — the
+Two input sets: ``complex`` ($x \sim \mathcal{CN}(0, I_n)$ rescaled to
+$\|x\|^2 = n$) and ``real`` (real Gaussian inputs, same norm, imaginary part zero — the
 usual case of real data fed to a complex network).
 
 **Measured, per width, seed, activation, depth and input set:**
 
-- ``d_real``: :func:`~phasor.ntk.normalized_kernel_distance` between the complex network's
+- ``d_real``: [`normalized_kernel_distance`][phasor.ntk.normalized_kernel_distance] between the complex network's
   kernel and its real counterpart's (independent draws with the same seed index). If the complex
   NTK reduces to the real network's NTK as width grows (up to a constant factor, which the
   scale-free distance ignores; we measure it: ``scale``), ``d_real`` decays to 0 (like
-  :math:`m^{-1/2}`, the finite-width fluctuation); a positive limit shows up as a plateau.
-- ``residual`` / ``rotation`` / ``conjugate``: :func:`~phasor.ntk.real_form_residual` of the
-  complex kernel, the distance to the form :math:`\Theta \otimes I_2` that a real two-output
+  $m^{-1/2}$, the finite-width fluctuation); a positive limit shows up as a plateau.
+- ``residual`` / ``rotation`` / ``conjugate``: [`real_form_residual`][phasor.ntk.real_form_residual] of the
+  complex kernel, the distance to the form $\Theta \otimes I_2$ that a real two-output
   network's limit kernel has, split into its rotation part (complex-linear, imaginary) and
   conjugate-linear part.
 - ``d_limit``: normalised distance to the seed-averaged complex kernel at the largest width
   (a proxy for the infinite-width kernel), i.e. how fast the empirical NTK concentrates.
-- ``movement`` (``--train-steps`` > 0): relative change :math:`\|K_T - K_0\|_F / \|K_0\|_F` of
+- ``movement`` (``--train-steps`` > 0): relative change $\|K_T - K_0\|_F / \|K_0\|_F$ of
   the complex network's NTK after ``T`` full-batch gradient steps (learning rate
-  :math:`N / \lambda_{\max}(K_0)`) on the squared error to fixed :math:`\mathcal{CN}(0, 1)`
+  $N / \lambda_{\max}(K_0)$) on the squared error to fixed $\mathcal{CN}(0, 1)$
   targets at the same inputs.
 
 Writes ``ntk.csv`` (one row per kernel), ``movement.csv``, ``ntk-distance.png`` (log-log
@@ -88,7 +88,7 @@ HOLOMORPHIC = ("square",)
 
 
 class _Square(nn.Module):
-    """The holomorphic activation :math:`z \\mapsto z^2` (the exception to test)."""
+    """The holomorphic activation $z \\mapsto z^2$ (the exception to test)."""
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return z * z
@@ -110,11 +110,11 @@ def _activation(name: str, units: int, modrelu_bias: float) -> nn.Module:
 
 class ComplexMLP(nn.Module):
     r"""Complex MLP in NTK parametrisation: ``depth`` hidden layers of ``width`` complex units,
-    one complex output, weights :math:`\mathcal{CN}(0, 1)`, each layer's input divided by
-    :math:`\sqrt{\text{fan-in}}`.
+    one complex output, weights $\mathcal{CN}(0, 1)$, each layer's input divided by
+    $\sqrt{\text{fan-in}}$.
 
     Shape:
-        - Input: :math:`(N, n)` complex. Output: :math:`(N, 1)` complex.
+        - Input: $(N, n)$ complex. Output: $(N, 1)$ complex.
     """
 
     def __init__(
@@ -142,12 +142,12 @@ class ComplexMLP(nn.Module):
 
 class RealCounterpart(nn.Module):
     r"""The complex MLP with the weight tying removed: a real MLP on
-    :math:`(\Re x, \Im x)`, ``2 * width`` real units per hidden layer, :math:`\mathcal N(0, 1)`
+    $(\Re x, \Im x)$, ``2 * width`` real units per hidden layer, $\mathcal N(0, 1)$
     weights (NTK parametrisation), two real outputs, the complex activation applied to unit pairs
-    :math:`u_{2j} + i u_{2j+1}`.
+    $u_{2j} + i u_{2j+1}$.
 
     Shape:
-        - Input: :math:`(N, n)` complex. Output: :math:`(N, 2)` real, :math:`(\Re f, \Im f)`.
+        - Input: $(N, n)$ complex. Output: $(N, 2)$ real, $(\Re f, \Im f)$.
     """
 
     def __init__(
@@ -177,7 +177,7 @@ class RealCounterpart(nn.Module):
 
 
 def make_inputs(kind: str, num: int, features: int, generator: torch.Generator) -> torch.Tensor:
-    """``num`` inputs in :math:`\\mathbb{C}^{features}` with :math:`\\|x\\|^2 =` ``features``:
+    """``num`` inputs in $\\mathbb{C}^{features}$ with $\\|x\\|^2 =$ ``features``:
     ``"complex"`` circular Gaussian directions, ``"real"`` real Gaussian directions."""
     if kind == "complex":
         x = torch.randn(num, features, dtype=torch.complex64, generator=generator)
@@ -192,9 +192,9 @@ def ntk_movement(
     model: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int, where: str = "network"
 ) -> tuple[float, float, float]:
     r"""Train ``model`` for ``steps`` full-batch gradient steps on
-    :math:`L = \frac{1}{2N}\sum_n |f(x_n) - y_n|^2` with learning rate
-    :math:`N / \lambda_{\max}(K_0)`; return ``(movement, initial loss, final loss)`` with
-    movement :math:`\|K_T - K_0\|_F / \|K_0\|_F`.
+    $L = \frac{1}{2N}\sum_n |f(x_n) - y_n|^2$ with learning rate
+    $N / \lambda_{\max}(K_0)$; return ``(movement, initial loss, final loss)`` with
+    movement $\|K_T - K_0\|_F / \|K_0\|_F$.
 
     Raises:
         TrainingError: the loss is not finite or exceeds ``DIVERGENCE_FACTOR`` times its start; the

@@ -1,30 +1,30 @@
 r"""Study ``phase-reliance``: does a network trained on the complex STFT use the phase?
 
-Three models see the same short-time Fourier transform :math:`X = |X| e^{i\varphi}` of each
-clip, as a (frequency, time) picture :math:`Z = \log(1 + |X|)\, e^{i\varphi} / s` (magnitude
-compressed by ``log1p``, phase kept; :math:`s` is the RMS of :math:`\log(1 + |X|)` over the
+Three models see the same short-time Fourier transform $X = |X| e^{i\varphi}$ of each
+clip, as a (frequency, time) picture $Z = \log(1 + |X|)\, e^{i\varphi} / s$ (magnitude
+compressed by ``log1p``, phase kept; $s$ is the RMS of $\log(1 + |X|)$ over the
 training clips):
 
 ``complex-stft``
-    a complex CNN (:mod:`phasor.nn` convolutions, complex batch norm by 2x2 whitening, CReLU
-    or modReLU, max-pooling by magnitude) on :math:`Z` as one complex channel, trained with
+    a complex CNN (`phasor.nn` convolutions, complex batch norm by 2x2 whitening, CReLU
+    or modReLU, max-pooling by magnitude) on $Z$ as one complex channel, trained with
     the cross-entropy of the logits' moduli;
 ``real-magnitude``
-    the real twin (:mod:`torch.nn`) on the magnitude :math:`|Z|` as one real channel;
+    the real twin (`torch.nn`) on the magnitude $|Z|$ as one real channel;
 ``real-re-im``
-    the real twin on :math:`(\operatorname{Re} Z, \operatorname{Im} Z)` as two real channels.
+    the real twin on $(\operatorname{Re} Z, \operatorname{Im} Z)$ as two real channels.
 
 The real nets' widths are chosen so their real parameter counts match the complex net's.
 Every trained model is then scored on the test clips three ways: ``recorded`` (the phase as
-recorded), ``random-phase`` (:math:`\varphi` replaced by independent uniform phases,
+recorded), ``random-phase`` ($\varphi$ replaced by independent uniform phases,
 magnitude kept) and ``swapped-phase`` (the phase of another test clip, a fixed random pairing
 that is one cycle through the test set, magnitude kept). The phase is replaced in the network
 input, so the magnitude model sees the same input under every condition; the drop of the
 others' accuracy measures how much they rely on the phase.
 
-``--dataset drums``: real drum hits (:func:`phasor.audio.scan_class_folders`), kits held out
-(:func:`phasor.audio.group_split`: every kit is either in training or in test).
-``--dataset synthetic``: the phase-only pairs of :func:`phasor.audio.synthetic_phase_pairs`
+``--dataset drums``: real drum hits ([`phasor.audio.scan_class_folders`][phasor.audio.folders.scan_class_folders]), kits held out
+([`phasor.audio.group_split`][phasor.audio.folders.group_split]: every kit is either in training or in test).
+``--dataset synthetic``: the phase-only pairs of [`phasor.audio.synthetic_phase_pairs`][phasor.audio.synthetic.synthetic_phase_pairs]
 (classes with equal magnitudes), the positive control: there the magnitude model is at chance
 and the phase-reading models drop to chance under random phase.
 
@@ -176,7 +176,7 @@ def _frames(samples: int, n_fft: int, hop: int) -> int:
 
 
 def check(args: argparse.Namespace) -> None:
-    """Reject flag combinations before any work (:class:`FlagError`)."""
+    """Reject flag combinations before any work (`FlagError`)."""
     n_fft, hop, seconds, rate = _settings(args)
     if hop > n_fft:
         raise FlagError("--hop-length", f"must be at most --n-fft ({n_fft}), got {hop}")
@@ -224,8 +224,8 @@ class RealSpectrogramCNN(nn.Module):
         num_classes: outputs.
 
     Shape:
-        - Input: :math:`(N, C_{in}, F, T)` real, :math:`F, T \ge 8`.
-        - Output: :math:`(N, \text{num\_classes})` logits.
+        - Input: $(N, C_{in}, F, T)$ real, $F, T \ge 8$.
+        - Output: $(N, \text{num\_classes})$ logits.
     """
 
     def __init__(self, in_channels: int, widths: tuple[int, int, int], num_classes: int) -> None:
@@ -257,16 +257,16 @@ class RealSpectrogramCNN(nn.Module):
 
 
 class ComplexSpectrogramCNN(nn.Module):
-    r"""The complex twin of :class:`RealSpectrogramCNN` on one complex channel.
+    r"""The complex twin of `RealSpectrogramCNN` on one complex channel.
 
-    Complex convolutions, :class:`~phasor.nn.ComplexBatchNorm2d`, CReLU or modReLU (one bias
-    per channel), :class:`~phasor.nn.MaxPool2d` by magnitude, complex average to 4 frequency
+    Complex convolutions, [`ComplexBatchNorm2d`][phasor.nn.normalization.ComplexBatchNorm2d], CReLU or modReLU (one bias
+    per channel), [`MaxPool2d`][phasor.nn.pooling.MaxPool2d] by magnitude, complex average to 4 frequency
     bands and a complex linear head; the class scores are the moduli of its outputs
-    (:class:`~phasor.nn.ComplexCrossEntropyLoss`).
+    ([`ComplexCrossEntropyLoss`][phasor.nn.loss.ComplexCrossEntropyLoss]).
 
     Shape:
-        - Input: :math:`(N, 1, F, T)` complex, :math:`F, T \ge 8`.
-        - Output: :math:`(N, \text{num\_classes})` complex logits.
+        - Input: $(N, 1, F, T)$ complex, $F, T \ge 8$.
+        - Output: $(N, \text{num\_classes})$ complex logits.
     """
 
     def __init__(
@@ -311,7 +311,7 @@ class ComplexSpectrogramCNN(nn.Module):
 
 @functools.lru_cache(maxsize=64)
 def matched_widths(in_channels: int, target: int, num_classes: int) -> tuple[int, int, int]:
-    """Widths ``(c1, c2, c3)`` of a :class:`RealSpectrogramCNN` whose real parameter count is
+    """Widths ``(c1, c2, c3)`` of a `RealSpectrogramCNN` whose real parameter count is
     closest to ``target`` (ties: the shape closest to ``c1 : c2 : c3 = 1 : 2 : 2``)."""
     base = max(1, round(math.sqrt(target / 110)))  # about 110 c1^2 parameters at 1 : 2 : 2
     best: tuple[int, int, tuple[int, int, int]] | None = None
@@ -397,7 +397,7 @@ def split(clips: Clips, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def log_spectra(audio: np.ndarray, n_fft: int, hop: int) -> tuple[torch.Tensor, torch.Tensor]:
-    r"""``(log(1 + |X|), arg X)`` of the STFT, each :math:`(N, F, T)` float32."""
+    r"""``(log(1 + |X|), arg X)`` of the STFT, each $(N, F, T)$ float32."""
     x = stft(torch.from_numpy(audio), n_fft, hop).transpose(1, 2)
     return torch.log1p(x.abs()), x.angle()
 
@@ -448,7 +448,7 @@ def run_seed(
 ) -> tuple[dict[str, Any], dict[str, nn.Module]]:
     """Train the three models on one seed's split and score them under every condition.
 
-    ``spectra`` is :func:`log_spectra` of every clip; the magnitude is divided by its RMS
+    ``spectra`` is `log_spectra` of every clip; the magnitude is divided by its RMS
     over this seed's training clips.
     """
     train, test = split(clips, seed)

@@ -119,7 +119,7 @@ def _batches(n: int, batch_size: int, generator: torch.Generator) -> list[torch.
 
 
 def check_progress(loss: float, start: float, where: str, epoch: int, lr_hint: str) -> None:
-    """Stop a diverging run: :func:`~phasor.train.checks.check_divergence` of the train MSE
+    """Stop a diverging run: [`check_divergence`][phasor.train.checks.check_divergence] of the train MSE
     against ``start`` (the loss before the first step)."""
     check_divergence(loss, start, where, f"epoch {epoch}", lr_hint, quantity="the train MSE")
 
@@ -138,7 +138,7 @@ def _descend(
 ) -> tuple[list[float], list[float]]:
     """Plain gradient descent ``w -= lr * w.grad`` on ``mse(w, "train", batch)``; after each
     epoch's steps, record ``mse(w, split, None)`` over the whole train and validation sets.
-    A diverging run stops with :class:`~phasor.train.TrainingError` (see :func:`check_progress`)."""
+    A diverging run stops with [`TrainingError`][phasor.train.errors.TrainingError] (see `check_progress`)."""
     where = f"linear task, {name} model"
     with torch.no_grad():
         start = float(mse(w, "train", None))
@@ -309,7 +309,7 @@ def _train_nonlinear(
     progress: bool = False,
 ) -> tuple[list[float], list[float]]:
     """Full-batch Adam on ``mean |model(z) - y|^2``; train and validation MSE after each step.
-    A diverging run stops with :class:`~phasor.train.TrainingError`."""
+    A diverging run stops with [`TrainingError`][phasor.train.errors.TrainingError]."""
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     where, hint = f"nonlinear task, {name} model", _lr_hint(lr, "--nonlinear-lr")
     with torch.no_grad():

@@ -14,7 +14,7 @@ Every function takes a complex64 or complex128 tensor, returns a tensor of the s
 - real read-outs: ``modulus``, ``modulus_squared``.
 
 Functions that divide by ``|z|`` define the phase ``z / |z|`` as ``0`` at ``z = 0`` (the
-convention of :func:`torch.sgn`) and evaluate it with a safe denominator, so forward and
+convention of `torch.sgn`) and evaluate it with a safe denominator, so forward and
 backward stay finite at ``z = 0`` and at tiny ``|z|`` such as ``1e-30`` or ``1e-300``. Where a function is
 differentiable at ``z = 0`` the gradient there is the true derivative; where it is not, the
 value at ``z = 0`` and the gradient used there are stated in the docstring.
@@ -123,10 +123,12 @@ def _rotation(phase: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
 def crelu(z: torch.Tensor) -> torch.Tensor:
     r"""CReLU: ReLU applied to the real and imaginary parts separately.
 
-    .. math:: \mathrm{CReLU}(z) = \mathrm{relu}(\Re z) + i\,\mathrm{relu}(\Im z)
+    $$
+    \mathrm{CReLU}(z) = \mathrm{relu}(\Re z) + i\,\mathrm{relu}(\Im z)
+    $$
 
     At ``z = 0`` the value is ``0``; on the kinks (``Re z = 0`` or ``Im z = 0``) the gradient
-    uses ``relu'(0) = 0`` as :func:`torch.relu` does.
+    uses ``relu'(0) = 0`` as `torch.relu` does.
 
     Shape:
         - Input: ``(*)``, complex.
@@ -140,9 +142,10 @@ def crelu(z: torch.Tensor) -> torch.Tensor:
 def zrelu(z: torch.Tensor) -> torch.Tensor:
     r"""zReLU (Guberman 2016): pass ``z`` where its phase lies in the first quadrant.
 
-    .. math::
-        \mathrm{zReLU}(z) = \begin{cases} z & \arg z \in [0, \pi/2]
-        \text{ (i.e. } \Re z \ge 0 \text{ and } \Im z \ge 0) \\ 0 & \text{otherwise} \end{cases}
+    $$
+    \mathrm{zReLU}(z) = \begin{cases} z & \arg z \in [0, \pi/2]
+    \text{ (i.e. } \Re z \ge 0 \text{ and } \Im z \ge 0) \\ 0 & \text{otherwise} \end{cases}
+    $$
 
     Both axes bounding the first quadrant are included, so ``zrelu(0) = 0`` with gradient 1
     (the identity) at ``z = 0`` and on the boundary. An input with a NaN part has no phase
@@ -160,7 +163,9 @@ def zrelu(z: torch.Tensor) -> torch.Tensor:
 def modrelu(z: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
     r"""modReLU (Arjovsky et al. 2016): shrink the modulus by a learnable real bias, keep the phase.
 
-    .. math:: \mathrm{modReLU}(z) = \mathrm{relu}(|z| + b)\,\frac{z}{|z|}
+    $$
+    \mathrm{modReLU}(z) = \mathrm{relu}(|z| + b)\,\frac{z}{|z|}
+    $$
 
     Inputs with ``|z| <= -b`` map to 0; for ``b = 0`` the function is the identity.
     At ``z = 0`` the value is ``0`` for every ``b`` (the phase ``z / |z|`` is taken as 0 there;
@@ -188,12 +193,14 @@ def modrelu(z: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
 def cardioid(z: torch.Tensor) -> torch.Tensor:
     r"""Cardioid (Virtue et al. 2017): scale ``z`` by a phase-dependent gain in ``[0, 1]``.
 
-    .. math:: \mathrm{cardioid}(z) = \tfrac12\,\bigl(1 + \cos(\arg z)\bigr)\,z,
-        \qquad \cos(\arg z) = \Re z / |z|
+    $$
+    \mathrm{cardioid}(z) = \tfrac12\,\bigl(1 + \cos(\arg z)\bigr)\,z,
+    \qquad \cos(\arg z) = \Re z / |z|
+    $$
 
     On the real axis it equals ``relu``. At ``z = 0`` the value is ``0``; the function is
     continuous there but not differentiable (it is positively homogeneous and not linear),
-    and the gradient used at ``z = 0`` takes ``arg 0 = 0`` as :func:`torch.angle` does,
+    and the gradient used at ``z = 0`` takes ``arg 0 = 0`` as `torch.angle` does,
     giving the identity.
 
     Shape:
@@ -209,7 +216,9 @@ def cardioid(z: torch.Tensor) -> torch.Tensor:
 def split_sigmoid(z: torch.Tensor) -> torch.Tensor:
     r"""Split sigmoid: the logistic sigmoid of the real and imaginary parts separately.
 
-    .. math:: \sigma(\Re z) + i\,\sigma(\Im z), \qquad \sigma(x) = 1 / (1 + e^{-x})
+    $$
+    \sigma(\Re z) + i\,\sigma(\Im z), \qquad \sigma(x) = 1 / (1 + e^{-x})
+    $$
 
     Smooth everywhere; at ``z = 0`` the value is ``0.5 + 0.5i``.
 
@@ -224,7 +233,9 @@ def split_sigmoid(z: torch.Tensor) -> torch.Tensor:
 def split_tanh(z: torch.Tensor) -> torch.Tensor:
     r"""Split tanh: the hyperbolic tangent of the real and imaginary parts separately.
 
-    .. math:: \tanh(\Re z) + i\,\tanh(\Im z)
+    $$
+    \tanh(\Re z) + i\,\tanh(\Im z)
+    $$
 
     Smooth everywhere; at ``z = 0`` the value is ``0``.
 
@@ -239,15 +250,17 @@ def split_tanh(z: torch.Tensor) -> torch.Tensor:
 def amp_phase_tanh(z: torch.Tensor, saturation: float = 1.0, scale: float = 1.0) -> torch.Tensor:
     r"""Amplitude-phase tanh (Hirose 1992): squash the modulus, keep the phase.
 
-    .. math:: m \tanh(|z| / s)\,\frac{z}{|z|}
+    $$
+    m \tanh(|z| / s)\,\frac{z}{|z|}
+    $$
 
     with saturation ``m`` (the output modulus lies in ``[0, m)``) and input scale ``s``;
     ``m = s = 1`` is Hirose's amplitude-phase activation (A. Hirose, "Continuous complex-valued
     back-propagation learning", Electronics Letters 28(20), 1992). Since ``tanh(r) / r`` is
     smooth and even in ``r``, the function is smooth at ``z = 0``: its value there is ``0``
     and its derivative is ``m / s`` times the identity, which is what the backward pass
-    returns. Other amplitude functions of the same family: :func:`siglog` (softsign, the
-    amplitude ``r / (c + r / r_0)``), :func:`polar_squash`, :func:`polar_log`; a logistic
+    returns. Other amplitude functions of the same family: `siglog` (softsign, the
+    amplitude ``r / (c + r / r_0)``), `polar_squash`, `polar_log`; a logistic
     amplitude ``2 sigmoid(r) - 1`` is ``tanh(r / 2)``, i.e. ``scale=2``.
 
     Args:
@@ -270,12 +283,14 @@ def amp_phase_tanh(z: torch.Tensor, saturation: float = 1.0, scale: float = 1.0)
 def cprelu(z: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     r"""Complex PReLU: PReLU applied to the real and imaginary parts separately.
 
-    .. math:: \mathrm{PReLU}_a(\Re z) + i\,\mathrm{PReLU}_a(\Im z),
-        \qquad \mathrm{PReLU}_a(x) = \begin{cases} x & x > 0 \\ a x & x \le 0 \end{cases}
+    $$
+    \mathrm{PReLU}_a(\Re z) + i\,\mathrm{PReLU}_a(\Im z),
+    \qquad \mathrm{PReLU}_a(x) = \begin{cases} x & x > 0 \\ a x & x \le 0 \end{cases}
+    $$
 
     The slope ``a`` is shared by the real and imaginary parts (one slope per channel, or one
     for all). At ``z = 0`` the value is ``0``; on the kinks the gradient uses the slope ``a``,
-    as :func:`torch.nn.functional.prelu` does.
+    as `torch.nn.functional.prelu` does.
 
     Args:
         z: complex input.
@@ -295,7 +310,9 @@ def cprelu(z: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
 def modulus(z: torch.Tensor) -> torch.Tensor:
     r"""Modulus ``|z|`` as a real tensor, e.g. to feed a real-valued head.
 
-    .. math:: |z| = \sqrt{(\Re z)^2 + (\Im z)^2}
+    $$
+    |z| = \sqrt{(\Re z)^2 + (\Im z)^2}
+    $$
 
     At ``z = 0`` the value is ``0`` and the gradient is ``0`` (``torch.sgn(0) = 0``).
 
@@ -316,16 +333,18 @@ def modulus(z: torch.Tensor) -> torch.Tensor:
 def split_elu(z: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
     r"""Split ELU (Clevert, Unterthiner & Hochreiter, ICLR 2016) on the real and imaginary parts.
 
-    .. math:: \mathrm{ELU}(\Re z) + i\,\mathrm{ELU}(\Im z), \qquad
-        \mathrm{ELU}(x) = \begin{cases} x & x > 0 \\ \alpha (e^x - 1) & x \le 0 \end{cases}
+    $$
+    \mathrm{ELU}(\Re z) + i\,\mathrm{ELU}(\Im z), \qquad
+    \mathrm{ELU}(x) = \begin{cases} x & x > 0 \\ \alpha (e^x - 1) & x \le 0 \end{cases}
+    $$
 
     At ``z = 0`` the value is ``0``; for ``alpha = 1`` the function is differentiable there
     with the identity as derivative. On the kinks the gradient is that of
-    :func:`torch.nn.functional.elu`.
+    `torch.nn.functional.elu`.
 
     Args:
         z: complex input.
-        alpha: ``alpha`` of :func:`torch.nn.functional.elu`.
+        alpha: ``alpha`` of `torch.nn.functional.elu`.
 
     Shape:
         - Input: ``(*)``, complex.
@@ -337,15 +356,17 @@ def split_elu(z: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
 def split_celu(z: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
     r"""Split CELU (Barron 2017, arXiv:1704.07483) on the real and imaginary parts.
 
-    .. math:: \mathrm{CELU}(\Re z) + i\,\mathrm{CELU}(\Im z), \qquad
-        \mathrm{CELU}(x) = \max(0, x) + \min\bigl(0, \alpha (e^{x / \alpha} - 1)\bigr)
+    $$
+    \mathrm{CELU}(\Re z) + i\,\mathrm{CELU}(\Im z), \qquad
+    \mathrm{CELU}(x) = \max(0, x) + \min\bigl(0, \alpha (e^{x / \alpha} - 1)\bigr)
+    $$
 
     Continuously differentiable for every ``alpha != 0``; at ``z = 0`` the value is ``0``
     and the derivative the identity.
 
     Args:
         z: complex input.
-        alpha: ``alpha`` of :func:`torch.nn.functional.celu` (not 0).
+        alpha: ``alpha`` of `torch.nn.functional.celu` (not 0).
 
     Shape:
         - Input: ``(*)``, complex.
@@ -357,11 +378,13 @@ def split_celu(z: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
 def split_selu(z: torch.Tensor) -> torch.Tensor:
     r"""Split SELU (Klambauer et al., NeurIPS 2017) on the real and imaginary parts.
 
-    .. math:: \mathrm{SELU}(\Re z) + i\,\mathrm{SELU}(\Im z), \qquad
-        \mathrm{SELU}(x) = \lambda \begin{cases} x & x > 0 \\ \alpha (e^x - 1) & x \le 0
-        \end{cases}
+    $$
+    \mathrm{SELU}(\Re z) + i\,\mathrm{SELU}(\Im z), \qquad
+    \mathrm{SELU}(x) = \lambda \begin{cases} x & x > 0 \\ \alpha (e^x - 1) & x \le 0
+    \end{cases}
+    $$
 
-    with ``lambda = 1.0507...`` and ``alpha = 1.6733...`` as in :func:`torch.nn.functional.selu`.
+    with ``lambda = 1.0507...`` and ``alpha = 1.6733...`` as in `torch.nn.functional.selu`.
     At ``z = 0`` the value is ``0``; the kinks at ``Re z = 0`` and ``Im z = 0`` take the
     gradient of torch's SELU there.
 
@@ -375,16 +398,18 @@ def split_selu(z: torch.Tensor) -> torch.Tensor:
 def split_gelu(z: torch.Tensor, approximate: str = "none") -> torch.Tensor:
     r"""Split GELU (Hendrycks & Gimpel 2016, arXiv:1606.08415) on the real and imaginary parts.
 
-    .. math:: \mathrm{GELU}(\Re z) + i\,\mathrm{GELU}(\Im z), \qquad
-        \mathrm{GELU}(x) = x\,\Phi(x)
+    $$
+    \mathrm{GELU}(\Re z) + i\,\mathrm{GELU}(\Im z), \qquad
+    \mathrm{GELU}(x) = x\,\Phi(x)
+    $$
 
     with ``Phi`` the standard normal distribution function (``approximate="tanh"`` uses the
-    tanh approximation of :func:`torch.nn.functional.gelu`). Smooth; at ``z = 0`` the value
+    tanh approximation of `torch.nn.functional.gelu`). Smooth; at ``z = 0`` the value
     is ``0`` and the derivative ``0.5`` times the identity.
 
     Args:
         z: complex input.
-        approximate: ``"none"`` or ``"tanh"``, as in :func:`torch.nn.functional.gelu`.
+        approximate: ``"none"`` or ``"tanh"``, as in `torch.nn.functional.gelu`.
 
     Shape:
         - Input: ``(*)``, complex.
@@ -396,8 +421,10 @@ def split_gelu(z: torch.Tensor, approximate: str = "none") -> torch.Tensor:
 def split_silu(z: torch.Tensor) -> torch.Tensor:
     r"""Split SiLU / swish (Elfwing, Uchibe & Doya, Neural Networks 2018) on both parts.
 
-    .. math:: \mathrm{SiLU}(\Re z) + i\,\mathrm{SiLU}(\Im z), \qquad
-        \mathrm{SiLU}(x) = x\,\sigma(x)
+    $$
+    \mathrm{SiLU}(\Re z) + i\,\mathrm{SiLU}(\Im z), \qquad
+    \mathrm{SiLU}(x) = x\,\sigma(x)
+    $$
 
     Smooth; at ``z = 0`` the value is ``0`` and the derivative ``0.5`` times the identity.
 
@@ -411,8 +438,10 @@ def split_silu(z: torch.Tensor) -> torch.Tensor:
 def split_mish(z: torch.Tensor) -> torch.Tensor:
     r"""Split Mish (Misra 2019, arXiv:1908.08681) on the real and imaginary parts.
 
-    .. math:: \mathrm{Mish}(\Re z) + i\,\mathrm{Mish}(\Im z), \qquad
-        \mathrm{Mish}(x) = x \tanh\bigl(\log(1 + e^x)\bigr)
+    $$
+    \mathrm{Mish}(\Re z) + i\,\mathrm{Mish}(\Im z), \qquad
+    \mathrm{Mish}(x) = x \tanh\bigl(\log(1 + e^x)\bigr)
+    $$
 
     Smooth; at ``z = 0`` the value is ``0`` and the derivative ``tanh(log 2) = 0.6`` times
     the identity.
@@ -427,12 +456,14 @@ def split_mish(z: torch.Tensor) -> torch.Tensor:
 def split_leaky_relu(z: torch.Tensor, negative_slope: float = 0.01) -> torch.Tensor:
     r"""Split leaky ReLU (Maas, Hannun & Ng 2013) on the real and imaginary parts.
 
-    .. math:: \mathrm{LReLU}(\Re z) + i\,\mathrm{LReLU}(\Im z), \qquad
-        \mathrm{LReLU}(x) = \begin{cases} x & x > 0 \\ a x & x \le 0 \end{cases}
+    $$
+    \mathrm{LReLU}(\Re z) + i\,\mathrm{LReLU}(\Im z), \qquad
+    \mathrm{LReLU}(x) = \begin{cases} x & x > 0 \\ a x & x \le 0 \end{cases}
+    $$
 
-    with the fixed slope ``a = negative_slope`` (:func:`cprelu` learns it). At ``z = 0`` the
+    with the fixed slope ``a = negative_slope`` (`cprelu` learns it). At ``z = 0`` the
     value is ``0``; on the kinks the gradient uses the slope ``a``, as
-    :func:`torch.nn.functional.leaky_relu` does.
+    `torch.nn.functional.leaky_relu` does.
 
     Args:
         z: complex input.
@@ -446,9 +477,11 @@ def split_leaky_relu(z: torch.Tensor, negative_slope: float = 0.01) -> torch.Ten
 
 
 def split_hardtanh(z: torch.Tensor, min_val: float = -1.0, max_val: float = 1.0) -> torch.Tensor:
-    r"""Split hardtanh (Collobert 2004, as :class:`torch.nn.Hardtanh`): clip both parts.
+    r"""Split hardtanh (Collobert 2004, as `torch.nn.Hardtanh`): clip both parts.
 
-    .. math:: \mathrm{clip}(\Re z, a, b) + i\,\mathrm{clip}(\Im z, a, b)
+    $$
+    \mathrm{clip}(\Re z, a, b) + i\,\mathrm{clip}(\Im z, a, b)
+    $$
 
     with ``a = min_val`` and ``b = max_val``: the output lies in the square
     ``[a, b] x [a, b]``. At ``z = 0`` (inside, for ``a < 0 < b``) the derivative is the
@@ -469,9 +502,11 @@ def split_hardtanh(z: torch.Tensor, min_val: float = -1.0, max_val: float = 1.0)
 def split_hardsigmoid(z: torch.Tensor) -> torch.Tensor:
     r"""Split hard sigmoid (Howard et al., "Searching for MobileNetV3", ICCV 2019) on both parts.
 
-    .. math:: h(\Re z) + i\,h(\Im z), \qquad h(x) = \mathrm{clip}(x / 6 + 1 / 2, 0, 1)
+    $$
+    h(\Re z) + i\,h(\Im z), \qquad h(x) = \mathrm{clip}(x / 6 + 1 / 2, 0, 1)
+    $$
 
-    A piecewise-linear :func:`split_sigmoid`; at ``z = 0`` the value is ``0.5 + 0.5i`` and the
+    A piecewise-linear `split_sigmoid`; at ``z = 0`` the value is ``0.5 + 0.5i`` and the
     derivative ``1 / 6`` times the identity.
 
     Shape:
@@ -485,9 +520,11 @@ def split_hardsigmoid(z: torch.Tensor) -> torch.Tensor:
 def split_hardswish(z: torch.Tensor) -> torch.Tensor:
     r"""Split hard swish (Howard et al., "Searching for MobileNetV3", ICCV 2019) on both parts.
 
-    .. math:: h(\Re z) + i\,h(\Im z), \qquad h(x) = x\,\mathrm{clip}(x + 3, 0, 6) / 6
+    $$
+    h(\Re z) + i\,h(\Im z), \qquad h(x) = x\,\mathrm{clip}(x + 3, 0, 6) / 6
+    $$
 
-    A piecewise-quadratic :func:`split_silu`; at ``z = 0`` the value is ``0`` and the
+    A piecewise-quadratic `split_silu`; at ``z = 0`` the value is ``0`` and the
     derivative ``0.5`` times the identity.
 
     Shape:
@@ -500,9 +537,11 @@ def split_hardswish(z: torch.Tensor) -> torch.Tensor:
 def split_softplus(z: torch.Tensor, beta: float = 1.0, threshold: float = 20.0) -> torch.Tensor:
     r"""Split softplus (Dugas et al., NeurIPS 2001) on the real and imaginary parts.
 
-    .. math:: s(\Re z) + i\,s(\Im z), \qquad s(x) = \tfrac{1}{\beta} \log(1 + e^{\beta x})
+    $$
+    s(\Re z) + i\,s(\Im z), \qquad s(x) = \tfrac{1}{\beta} \log(1 + e^{\beta x})
+    $$
 
-    with ``s(x) = x`` where ``beta x > threshold``, as in :func:`torch.nn.functional.softplus`.
+    with ``s(x) = x`` where ``beta x > threshold``, as in `torch.nn.functional.softplus`.
     Smooth; at ``z = 0`` the value is ``(log 2 / beta)(1 + i)`` and the derivative ``0.5``
     times the identity.
 
@@ -521,10 +560,12 @@ def split_softplus(z: torch.Tensor, beta: float = 1.0, threshold: float = 20.0) 
 def split_softsign(z: torch.Tensor) -> torch.Tensor:
     r"""Split softsign (Bergstra et al. 2009; Turian, Bergstra & Bengio 2009) on both parts.
 
-    .. math:: \frac{\Re z}{1 + |\Re z|} + i\,\frac{\Im z}{1 + |\Im z|}
+    $$
+    \frac{\Re z}{1 + |\Re z|} + i\,\frac{\Im z}{1 + |\Im z|}
+    $$
 
     Continuously differentiable; at ``z = 0`` the value is ``0`` and the derivative the
-    identity. Compare :func:`siglog`, the softsign of the modulus.
+    identity. Compare `siglog`, the softsign of the modulus.
 
     Shape:
         - Input: ``(*)``, complex.
@@ -539,7 +580,9 @@ def split_softsign(z: torch.Tensor) -> torch.Tensor:
 def siglog(z: torch.Tensor, c: float = 1.0, r: float = 1.0) -> torch.Tensor:
     r"""Georgiou & Koutsougeras (1992) activation: a softsign of the modulus, phase kept.
 
-    .. math:: \frac{z}{c + |z| / r}
+    $$
+    \frac{z}{c + |z| / r}
+    $$
 
     (G. M. Georgiou and C. Koutsougeras, "Complex domain backpropagation", IEEE Trans.
     Circuits and Systems II 39(5), 1992, eq. (20); "SigLog" in complextorch). The output
@@ -565,7 +608,9 @@ def siglog(z: torch.Tensor, c: float = 1.0, r: float = 1.0) -> torch.Tensor:
 def polar_squash(z: torch.Tensor) -> torch.Tensor:
     r"""Polar squash (Hayakawa, Masuko & Fujimura, APSIPA 2018): modulus ``r^2 / (1 + r^2)``.
 
-    .. math:: \frac{|z|^2}{1 + |z|^2}\,\frac{z}{|z|} = \frac{|z|}{1 + |z|^2}\,z
+    $$
+    \frac{|z|^2}{1 + |z|^2}\,\frac{z}{|z|} = \frac{|z|}{1 + |z|^2}\,z
+    $$
 
     The output modulus lies in ``[0, 1)`` and is quadratic near 0, so small inputs are
     suppressed. Differentiable everywhere: at ``z = 0`` the value and the derivative are
@@ -588,7 +633,9 @@ def polar_squash(z: torch.Tensor) -> torch.Tensor:
 def polar_log(z: torch.Tensor) -> torch.Tensor:
     r"""Polar log (Hayakawa, Masuko & Fujimura, APSIPA 2018): modulus ``log(1 + r)``.
 
-    .. math:: \log(1 + |z|)\,\frac{z}{|z|}
+    $$
+    \log(1 + |z|)\,\frac{z}{|z|}
+    $$
 
     Unbounded but slowly growing. ``log(1 + r) / r`` tends to 1 at ``r = 0``, so at
     ``z = 0`` the value is ``0`` and the derivative the identity, which the backward pass
@@ -606,12 +653,14 @@ def polar_log(z: torch.Tensor) -> torch.Tensor:
 def mod_softplus(z: torch.Tensor, beta: float = 1.0) -> torch.Tensor:
     r"""Phase-preserving softplus: softplus of the modulus, phase kept.
 
-    .. math:: \tfrac{1}{\beta} \log\bigl(1 + e^{\beta |z|}\bigr)\,\frac{z}{|z|}
+    $$
+    \tfrac{1}{\beta} \log\bigl(1 + e^{\beta |z|}\bigr)\,\frac{z}{|z|}
+    $$
 
-    A smooth counterpart of :func:`modrelu` with ``b = 0`` in the Type-B (modulus/phase)
+    A smooth counterpart of `modrelu` with ``b = 0`` in the Type-B (modulus/phase)
     construction of Kuroe, Yoshida & Mori (2003) with the softplus of Dugas et al. (2001).
     The output modulus never drops below ``log 2 / beta``, so the function has no limit at
-    ``z = 0``; the value used there is ``0`` with gradient ``0``, as :func:`modrelu` does for
+    ``z = 0``; the value used there is ``0`` with gradient ``0``, as `modrelu` does for
     ``b > 0``. Near 0 the gradient grows like ``log 2 / (beta |z|)``: finite for every
     nonzero input.
 
@@ -632,13 +681,15 @@ def mod_softplus(z: torch.Tensor, beta: float = 1.0) -> torch.Tensor:
 def csign(z: torch.Tensor) -> torch.Tensor:
     r"""Complex sign: the unit phasor of ``z``, the continuous multi-valued neuron activation.
 
-    .. math:: \mathrm{csign}(z) = \frac{z}{|z|} = e^{i \arg z}
+    $$
+    \mathrm{csign}(z) = \frac{z}{|z|} = e^{i \arg z}
+    $$
 
     Aizenberg's continuous MVN activation (I. Aizenberg, "Complex-Valued Neural Networks
     with Multi-Valued Neurons", Springer 2011; the discrete MVN rounds ``arg z`` to
     one of ``k`` sectors and has zero gradient almost everywhere, so it is left out). It
     keeps only the phase. At ``z = 0`` the value is ``0`` with gradient ``0`` (as
-    :func:`torch.sgn`); near 0 the gradient grows like ``1 / |z|``: finite for every nonzero
+    `torch.sgn`); near 0 the gradient grows like ``1 / |z|``: finite for every nonzero
     input.
 
     Shape:
@@ -653,7 +704,9 @@ def csign(z: torch.Tensor) -> torch.Tensor:
 def modulus_squared(z: torch.Tensor) -> torch.Tensor:
     r"""Squared modulus ``|z|^2`` (power, the square-law detector) as a real tensor.
 
-    .. math:: |z|^2 = (\Re z)^2 + (\Im z)^2
+    $$
+    |z|^2 = (\Re z)^2 + (\Im z)^2
+    $$
 
     The intensity read out by square-law detectors, e.g. at the output of optical neural
     networks (Lin et al., "All-optical machine learning using diffractive deep neural
@@ -673,13 +726,15 @@ def modulus_squared(z: torch.Tensor) -> torch.Tensor:
 def shifted_cardioid(z: torch.Tensor, phase: torch.Tensor) -> torch.Tensor:
     r"""Cardioid with a learnable phase offset: the pass direction turns by ``phi``.
 
-    .. math:: \tfrac12\,\bigl(1 + \cos(\arg z - \varphi)\bigr)\,z,
-        \qquad \cos(\arg z - \varphi) = \Re\bigl(z e^{-i\varphi}\bigr) / |z|
+    $$
+    \tfrac12\,\bigl(1 + \cos(\arg z - \varphi)\bigr)\,z,
+    \qquad \cos(\arg z - \varphi) = \Re\bigl(z e^{-i\varphi}\bigr) / |z|
+    $$
 
-    :func:`cardioid` (Virtue, Yu & Lustig, ICIP 2017) passes ``z`` fully along the positive
+    `cardioid` (Virtue, Yu & Lustig, ICIP 2017) passes ``z`` fully along the positive
     real axis; here the fully passed direction is ``arg z = phi`` (``phi = 0`` is the
     cardioid), learnable per channel. At ``z = 0`` the value is ``0``; the function is not
-    differentiable there, and the gradient used takes ``arg 0 = 0`` as :func:`cardioid`
+    differentiable there, and the gradient used takes ``arg 0 = 0`` as `cardioid`
     does, giving ``(1 + cos phi) / 2`` times the identity.
 
     Args:
@@ -701,9 +756,11 @@ def shifted_cardioid(z: torch.Tensor, phase: torch.Tensor) -> torch.Tensor:
 def rotated_crelu(z: torch.Tensor, phase: torch.Tensor) -> torch.Tensor:
     r"""CReLU in a learnably rotated frame: rotate by ``phi``, CReLU, rotate back.
 
-    .. math:: e^{-i\varphi}\,\mathrm{CReLU}\bigl(e^{i\varphi} z\bigr)
+    $$
+    e^{-i\varphi}\,\mathrm{CReLU}\bigl(e^{i\varphi} z\bigr)
+    $$
 
-    :func:`crelu` keeps the quadrant ``Re z, Im z >= 0`` fully and zeroes the opposite one;
+    `crelu` keeps the quadrant ``Re z, Im z >= 0`` fully and zeroes the opposite one;
     its result depends on the arbitrary orientation of the real and imaginary axes. Here
     that orientation is a learnable phase ``phi`` per channel (``phi = 0`` is CReLU); the
     kept quadrant is ``arg z in [-phi, pi / 2 - phi]``. This variant is phasor's own. At
@@ -726,12 +783,13 @@ def rotated_crelu(z: torch.Tensor, phase: torch.Tensor) -> torch.Tensor:
 def z_leaky_relu(z: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     r"""Leaky zReLU: ``z`` in the first quadrant, ``a z`` elsewhere, with learnable ``a``.
 
-    .. math::
-        \begin{cases} z & \Re z \ge 0 \text{ and } \Im z \ge 0 \\ a z & \text{otherwise}
-        \end{cases}
+    $$
+    \begin{cases} z & \Re z \ge 0 \text{ and } \Im z \ge 0 \\ a z & \text{otherwise}
+    \end{cases}
+    $$
 
-    The leaky form of :func:`zrelu` (Guberman 2016), ``a = 0`` being zReLU ("zLeakyReLU"
-    in torchcvnn). The first quadrant includes its axes as in :func:`zrelu`, so at ``z = 0``
+    The leaky form of `zrelu` (Guberman 2016), ``a = 0`` being zReLU ("zLeakyReLU"
+    in torchcvnn). The first quadrant includes its axes as in `zrelu`, so at ``z = 0``
     the value is ``0`` and the gradient the identity; NaN propagates.
 
     Args:

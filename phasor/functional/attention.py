@@ -1,26 +1,26 @@
 r"""Complex attention: scaled dot-product attention, rotary position encoding.
 
 Attention scores of complex queries and keys are complex,
-:math:`S = q k^H \cdot \text{scale}`, but softmax needs real numbers. The map from :math:`S` to
+$S = q k^H \cdot \text{scale}$, but softmax needs real numbers. The map from $S$ to
 the attention weights is therefore a choice, made explicit here by ``score``:
 
 ``"real"`` (default)
-    :math:`A = \operatorname{softmax}(\Re S)`, real weights. :math:`\Re(q k^H)` is the real
-    inner product of the real-pair embeddings :math:`[\Re q; \Im q]` and
-    :math:`[\Re k; \Im k]`, so this is exactly real attention on those vectors (the values
+    $A = \operatorname{softmax}(\Re S)$, real weights. $\Re(q k^H)$ is the real
+    inner product of the real-pair embeddings $[\Re q; \Im q]$ and
+    $[\Re k; \Im k]$, so this is exactly real attention on those vectors (the values
     weighted by real weights keep their phase). It is the default because it is the
     convention that reduces to the familiar real transformer: a complex network with zero
     imaginary parts computes what the real one computes.
 ``"magnitude"``
-    :math:`A = \operatorname{softmax}(|S|)`, real weights; invariant to a common phase of
-    :math:`q` or :math:`k`, blind to the phase difference between them.
+    $A = \operatorname{softmax}(|S|)$, real weights; invariant to a common phase of
+    $q$ or $k$, blind to the phase difference between them.
 ``"split"``
-    :math:`A = \operatorname{softmax}(\Re S) + i\,\operatorname{softmax}(\Im S)`, complex
+    $A = \operatorname{softmax}(\Re S) + i\,\operatorname{softmax}(\Im S)$, complex
     weights (the "real and imaginary softmax" convention): each part sums to 1 over the keys.
 
-Masks follow :func:`torch.nn.functional.scaled_dot_product_attention`: a boolean mask keeps
+Masks follow `torch.nn.functional.scaled_dot_product_attention`: a boolean mask keeps
 the positions where it is ``True``, a real floating mask is added to the real map's input
-(to :math:`\Re S`, :math:`|S|`, or to both :math:`\Re S` and :math:`\Im S` for ``"split"``).
+(to $\Re S$, $|S|$, or to both $\Re S$ and $\Im S$ for ``"split"``).
 A query whose keys are all masked gets zero weights (as in torch), with finite gradients.
 """
 
@@ -122,19 +122,20 @@ def attention_weights(
 ) -> torch.Tensor:
     r"""Attention weights of complex queries over complex keys, before dropout.
 
-    With :math:`S = q k^H \cdot \text{scale}` (:math:`S_{ls} = \text{scale}
-    \sum_e q_{le} \overline{k_{se}}`) and :math:`M` the additive form of the mask
-    (0 where a position takes part, :math:`-\infty` where it is masked):
+    With $S = q k^H \cdot \text{scale}$ ($S_{ls} = \text{scale}
+    \sum_e q_{le} \overline{k_{se}}$) and $M$ the additive form of the mask
+    (0 where a position takes part, $-\infty$ where it is masked):
 
-    .. math::
-        A = \begin{cases}
-        \operatorname{softmax}(\Re S + M) & \texttt{score="real"} \\
-        \operatorname{softmax}(|S| + M) & \texttt{score="magnitude"} \\
-        \operatorname{softmax}(\Re S + M) + i \operatorname{softmax}(\Im S + M)
-        & \texttt{score="split"}
-        \end{cases}
+    $$
+    A = \begin{cases}
+    \operatorname{softmax}(\Re S + M) & \texttt{score="real"} \\
+    \operatorname{softmax}(|S| + M) & \texttt{score="magnitude"} \\
+    \operatorname{softmax}(\Re S + M) + i \operatorname{softmax}(\Im S + M)
+    & \texttt{score="split"}
+    \end{cases}
+    $$
 
-    with the softmax over the keys :math:`s`. See :mod:`phasor.functional.attention` for the
+    with the softmax over the keys $s$. See `phasor.functional.attention` for the
     conventions; ``"real"`` is computed as one real product of the real-pair embeddings.
 
     Args:
@@ -144,7 +145,7 @@ def attention_weights(
             real of the real dtype of ``query`` (added to the scores).
         is_causal: mask key ``s > l`` for query ``l`` (lower-triangular, top-left aligned, as
             in torch); not together with ``attn_mask``.
-        scale: factor of :math:`q k^H`; default :math:`1/\sqrt{E}`.
+        scale: factor of $q k^H$; default $1/\sqrt{E}$.
         score: ``"real"``, ``"magnitude"`` or ``"split"``.
 
     Shape:
@@ -191,18 +192,19 @@ def scaled_dot_product_attention(
 ) -> torch.Tensor:
     r"""Complex scaled dot-product attention, with the real map of the scores chosen by ``score``.
 
-    .. math::
-        \text{out} = \operatorname{dropout}(A)\, v
+    $$
+    \text{out} = \operatorname{dropout}(A)\, v
+    $$
 
-    with the weights :math:`A` of :func:`attention_weights` (real for ``"real"`` and
+    with the weights $A$ of `attention_weights` (real for ``"real"`` and
     ``"magnitude"``, complex for ``"split"``). As in
-    :func:`torch.nn.functional.scaled_dot_product_attention`, dropout is applied whenever
+    `torch.nn.functional.scaled_dot_product_attention`, dropout is applied whenever
     ``dropout_p > 0`` (pass ``0.0`` in evaluation); one mask entry drops a weight as a whole
-    (both parts of a complex weight), the kept ones are scaled by :math:`1/(1-p)`.
+    (both parts of a complex weight), the kept ones are scaled by $1/(1-p)$.
 
     ``score="real"`` equals real attention on the real-pair embeddings
-    :math:`[\Re q; \Im q]`, :math:`[\Re k; \Im k]` and values :math:`[\Re v; \Im v]`, with the
-    same ``scale`` (by default :math:`1/\sqrt{E}`, ``E`` the number of *complex* features).
+    $[\Re q; \Im q]$, $[\Re k; \Im k]$ and values $[\Re v; \Im v]$, with the
+    same ``scale`` (by default $1/\sqrt{E}$, ``E`` the number of *complex* features).
 
     Args:
         query: complex ``(*, L, E)``.
@@ -212,13 +214,13 @@ def scaled_dot_product_attention(
             real (added to the scores).
         dropout_p: probability of dropping an attention weight.
         is_causal: lower-triangular mask (not together with ``attn_mask``).
-        scale: factor of :math:`q k^H`; default :math:`1/\sqrt{E}`.
+        scale: factor of $q k^H$; default $1/\sqrt{E}$.
         score: ``"real"`` (default), ``"magnitude"`` or ``"split"``.
 
     Shape:
         - Output: ``(*, L, E_v)``, complex, dtype of ``query``.
 
-    Example::
+    Example:
 
         >>> q = torch.randn(2, 5, 4, dtype=torch.complex64)
         >>> scaled_dot_product_attention(q, q, q, is_causal=True).shape
@@ -243,16 +245,17 @@ def rotary_embedding(
 ) -> torch.Tensor:
     r"""Rotary position encoding of complex features: rotate feature ``k`` at position ``m``.
 
-    .. math::
-        \text{out}_{mk} = x_{mk}\, e^{i m \theta_k}, \qquad \theta_k = \text{base}^{-k/D},
-        \quad k = 0, \dots, D - 1
+    $$
+    \text{out}_{mk} = x_{mk}\, e^{i m \theta_k}, \qquad \theta_k = \text{base}^{-k/D},
+    \quad k = 0, \dots, D - 1
+    $$
 
-    For complex features the rotation is one complex multiply, exact: :math:`|x|` is
-    unchanged, and for rotated queries and keys :math:`q'_m \overline{k'_n} = q_m
-    \overline{k_n} e^{i (m - n) \theta}`, so the scores of :func:`attention_weights` depend on
-    the positions only through :math:`m - n`. It is the real rotary encoding (RoFormer, Su et
-    al. 2021) of the real-pair embedding :math:`(\Re x_k, \Im x_k)`, whose :math:`2D` real
-    features pair up with frequencies :math:`\text{base}^{-2k/2D}`.
+    For complex features the rotation is one complex multiply, exact: $|x|$ is
+    unchanged, and for rotated queries and keys $q'_m \overline{k'_n} = q_m
+    \overline{k_n} e^{i (m - n) \theta}$, so the scores of `attention_weights` depend on
+    the positions only through $m - n$. It is the real rotary encoding (RoFormer, Su et
+    al. 2021) of the real-pair embedding $(\Re x_k, \Im x_k)$, whose $2D$ real
+    features pair up with frequencies $\text{base}^{-2k/2D}$.
 
     Args:
         x: complex ``(*, L, D)``.

@@ -3,11 +3,12 @@ r"""Complex convolutions and transposed convolutions, with the semantics of ``to
 All ops compute a cross-correlation (like PyTorch; the kernel is not flipped and not
 conjugated). With ``W = A + iB`` and ``h = x + iy`` (seed 003, eq. 1):
 
-.. math::
-    W \star h + b = (A \star x - B \star y + b_r) + i\,(B \star x + A \star y + b_i)
+$$
+W \star h + b = (A \star x - B \star y + b_r) + i\,(B \star x + A \star y + b_i)
+$$
 
-and the same for the transposed ops. Every op runs on any backend of :mod:`phasor.backend`
-through :func:`phasor.functional.linear.complex_bilinear`; the bias is added once.
+and the same for the transposed ops. Every op runs on any backend of `phasor.backend`
+through [`phasor.functional.linear.complex_bilinear`][phasor.functional.linear.complex_bilinear]; the bias is added once.
 
 The input may also be real, of the weight's real dtype (``float32`` for ``complex64``): images
 or waveforms go in as they are, and ``W \star x = A \star x + i\, B \star x`` costs one real
@@ -127,22 +128,23 @@ def conv1d(
     *,
     backend: str | None = None,
 ) -> torch.Tensor:
-    r"""Complex 1-D convolution (cross-correlation), like :func:`torch.nn.functional.conv1d`.
+    r"""Complex 1-D convolution (cross-correlation), like `torch.nn.functional.conv1d`.
 
-    .. math::
-        \text{out}(N_i, C_{out_j}) = b(C_{out_j})
-        + \sum_{k} W(C_{out_j}, k) \star \text{input}(N_i, k)
+    $$
+    \text{out}(N_i, C_{out_j}) = b(C_{out_j})
+    + \sum_{k} W(C_{out_j}, k) \star \text{input}(N_i, k)
+    $$
 
     with complex products and no conjugation. Arguments ``stride``, ``padding`` (an int, a
     tuple, ``"valid"`` or ``"same"``), ``dilation`` and ``groups`` mean what they mean in
-    PyTorch; ``backend`` picks the kernels (``None``: :func:`phasor.get_backend`).
+    PyTorch; ``backend`` picks the kernels (``None``: [`phasor.get_backend`][phasor.backend.get_backend]).
 
     Shape:
-        - Input: :math:`(N, C_{in}, L_{in})` or :math:`(C_{in}, L_{in})`.
-        - Weight: :math:`(C_{out}, C_{in} / \text{groups}, kL)`.
-        - Bias: :math:`(C_{out})`.
-        - Output: :math:`(N, C_{out}, L_{out})` or :math:`(C_{out}, L_{out})`, with
-          :math:`L_{out} = \lfloor (L_{in} + 2p - d (kL - 1) - 1) / s \rfloor + 1`.
+        - Input: $(N, C_{in}, L_{in})$ or $(C_{in}, L_{in})$.
+        - Weight: $(C_{out}, C_{in} / \text{groups}, kL)$.
+        - Bias: $(C_{out})$.
+        - Output: $(N, C_{out}, L_{out})$ or $(C_{out}, L_{out})$, with
+          $L_{out} = \lfloor (L_{in} + 2p - d (kL - 1) - 1) / s \rfloor + 1$.
 
     Raises:
         TypeError: real weight, or an input neither of the weight's dtype nor of its real dtype.
@@ -162,20 +164,21 @@ def conv2d(
     *,
     backend: str | None = None,
 ) -> torch.Tensor:
-    r"""Complex 2-D convolution (cross-correlation), like :func:`torch.nn.functional.conv2d`.
+    r"""Complex 2-D convolution (cross-correlation), like `torch.nn.functional.conv2d`.
 
-    .. math::
-        \text{out}(N_i, C_{out_j}) = b(C_{out_j})
-        + \sum_{k} W(C_{out_j}, k) \star \text{input}(N_i, k)
+    $$
+    \text{out}(N_i, C_{out_j}) = b(C_{out_j})
+    + \sum_{k} W(C_{out_j}, k) \star \text{input}(N_i, k)
+    $$
 
-    with complex products and no conjugation; see :func:`conv1d` for the arguments.
+    with complex products and no conjugation; see `conv1d` for the arguments.
 
     Shape:
-        - Input: :math:`(N, C_{in}, H_{in}, W_{in})` or :math:`(C_{in}, H_{in}, W_{in})`.
-        - Weight: :math:`(C_{out}, C_{in} / \text{groups}, kH, kW)`.
-        - Bias: :math:`(C_{out})`.
-        - Output: :math:`(N, C_{out}, H_{out}, W_{out})` or :math:`(C_{out}, H_{out}, W_{out})`,
-          each spatial size as in :func:`conv1d`.
+        - Input: $(N, C_{in}, H_{in}, W_{in})$ or $(C_{in}, H_{in}, W_{in})$.
+        - Weight: $(C_{out}, C_{in} / \text{groups}, kH, kW)$.
+        - Bias: $(C_{out})$.
+        - Output: $(N, C_{out}, H_{out}, W_{out})$ or $(C_{out}, H_{out}, W_{out})$,
+          each spatial size as in `conv1d`.
 
     Raises:
         TypeError: real weight, or an input neither of the weight's dtype nor of its real dtype.
@@ -195,21 +198,22 @@ def conv3d(
     *,
     backend: str | None = None,
 ) -> torch.Tensor:
-    r"""Complex 3-D convolution (cross-correlation), like :func:`torch.nn.functional.conv3d`.
+    r"""Complex 3-D convolution (cross-correlation), like `torch.nn.functional.conv3d`.
 
-    .. math::
-        \text{out}(N_i, C_{out_j}) = b(C_{out_j})
-        + \sum_{k} W(C_{out_j}, k) \star \text{input}(N_i, k)
+    $$
+    \text{out}(N_i, C_{out_j}) = b(C_{out_j})
+    + \sum_{k} W(C_{out_j}, k) \star \text{input}(N_i, k)
+    $$
 
-    with complex products and no conjugation; see :func:`conv1d` for the arguments.
+    with complex products and no conjugation; see `conv1d` for the arguments.
 
     Shape:
-        - Input: :math:`(N, C_{in}, D_{in}, H_{in}, W_{in})` or
-          :math:`(C_{in}, D_{in}, H_{in}, W_{in})`.
-        - Weight: :math:`(C_{out}, C_{in} / \text{groups}, kD, kH, kW)`.
-        - Bias: :math:`(C_{out})`.
-        - Output: :math:`(N, C_{out}, D_{out}, H_{out}, W_{out})` or without the batch axis,
-          each spatial size as in :func:`conv1d`.
+        - Input: $(N, C_{in}, D_{in}, H_{in}, W_{in})$ or
+          $(C_{in}, D_{in}, H_{in}, W_{in})$.
+        - Weight: $(C_{out}, C_{in} / \text{groups}, kD, kH, kW)$.
+        - Bias: $(C_{out})$.
+        - Output: $(N, C_{out}, D_{out}, H_{out}, W_{out})$ or without the batch axis,
+          each spatial size as in `conv1d`.
 
     Raises:
         TypeError: real weight, or an input neither of the weight's dtype nor of its real dtype.
@@ -230,22 +234,23 @@ def conv_transpose1d(
     *,
     backend: str | None = None,
 ) -> torch.Tensor:
-    r"""Complex 1-D transposed convolution, like :func:`torch.nn.functional.conv_transpose1d`.
+    r"""Complex 1-D transposed convolution, like `torch.nn.functional.conv_transpose1d`.
 
-    The transpose (not the conjugate transpose) of :func:`conv1d` with the same weight: complex
+    The transpose (not the conjugate transpose) of `conv1d` with the same weight: complex
     products and no conjugation,
 
-    .. math::
-        W \star^T h + b = (A \star^T x - B \star^T y + b_r) + i\,(B \star^T x + A \star^T y + b_i)
+    $$
+    W \star^T h + b = (A \star^T x - B \star^T y + b_r) + i\,(B \star^T x + A \star^T y + b_i)
+    $$
 
     Arguments mean what they mean in PyTorch; ``backend`` picks the kernels.
 
     Shape:
-        - Input: :math:`(N, C_{in}, L_{in})` or :math:`(C_{in}, L_{in})`.
-        - Weight: :math:`(C_{in}, C_{out} / \text{groups}, kL)`.
-        - Bias: :math:`(C_{out})`.
-        - Output: :math:`(N, C_{out}, L_{out})` or :math:`(C_{out}, L_{out})`, with
-          :math:`L_{out} = (L_{in} - 1) s - 2p + d (kL - 1) + \text{output\_padding} + 1`.
+        - Input: $(N, C_{in}, L_{in})$ or $(C_{in}, L_{in})$.
+        - Weight: $(C_{in}, C_{out} / \text{groups}, kL)$.
+        - Bias: $(C_{out})$.
+        - Output: $(N, C_{out}, L_{out})$ or $(C_{out}, L_{out})$, with
+          $L_{out} = (L_{in} - 1) s - 2p + d (kL - 1) + \text{output\_padding} + 1$.
 
     Raises:
         TypeError: real weight, or an input neither of the weight's dtype nor of its real dtype.
@@ -268,16 +273,16 @@ def conv_transpose2d(
     *,
     backend: str | None = None,
 ) -> torch.Tensor:
-    r"""Complex 2-D transposed convolution, like :func:`torch.nn.functional.conv_transpose2d`.
+    r"""Complex 2-D transposed convolution, like `torch.nn.functional.conv_transpose2d`.
 
-    Formula as in :func:`conv_transpose1d`, per spatial axis.
+    Formula as in `conv_transpose1d`, per spatial axis.
 
     Shape:
-        - Input: :math:`(N, C_{in}, H_{in}, W_{in})` or :math:`(C_{in}, H_{in}, W_{in})`.
-        - Weight: :math:`(C_{in}, C_{out} / \text{groups}, kH, kW)`.
-        - Bias: :math:`(C_{out})`.
-        - Output: :math:`(N, C_{out}, H_{out}, W_{out})` or :math:`(C_{out}, H_{out}, W_{out})`,
-          each spatial size as in :func:`conv_transpose1d`.
+        - Input: $(N, C_{in}, H_{in}, W_{in})$ or $(C_{in}, H_{in}, W_{in})$.
+        - Weight: $(C_{in}, C_{out} / \text{groups}, kH, kW)$.
+        - Bias: $(C_{out})$.
+        - Output: $(N, C_{out}, H_{out}, W_{out})$ or $(C_{out}, H_{out}, W_{out})$,
+          each spatial size as in `conv_transpose1d`.
 
     Raises:
         TypeError: real weight, or an input neither of the weight's dtype nor of its real dtype.
@@ -300,16 +305,16 @@ def conv_transpose3d(
     *,
     backend: str | None = None,
 ) -> torch.Tensor:
-    r"""Complex 3-D transposed convolution, like :func:`torch.nn.functional.conv_transpose3d`.
+    r"""Complex 3-D transposed convolution, like `torch.nn.functional.conv_transpose3d`.
 
-    Formula as in :func:`conv_transpose1d`, per spatial axis.
+    Formula as in `conv_transpose1d`, per spatial axis.
 
     Shape:
-        - Input: :math:`(N, C_{in}, D_{in}, H_{in}, W_{in})` or without the batch axis.
-        - Weight: :math:`(C_{in}, C_{out} / \text{groups}, kD, kH, kW)`.
-        - Bias: :math:`(C_{out})`.
-        - Output: :math:`(N, C_{out}, D_{out}, H_{out}, W_{out})` or without the batch axis,
-          each spatial size as in :func:`conv_transpose1d`.
+        - Input: $(N, C_{in}, D_{in}, H_{in}, W_{in})$ or without the batch axis.
+        - Weight: $(C_{in}, C_{out} / \text{groups}, kD, kH, kW)$.
+        - Bias: $(C_{out})$.
+        - Output: $(N, C_{out}, D_{out}, H_{out}, W_{out})$ or without the batch axis,
+          each spatial size as in `conv_transpose1d`.
 
     Raises:
         TypeError: real weight, or an input neither of the weight's dtype nor of its real dtype.

@@ -31,10 +31,11 @@ def _apply_mask(input: torch.Tensor, mask_shape: tuple[int, ...], p: float) -> t
 def dropout(input: torch.Tensor, p: float = 0.5, training: bool = True) -> torch.Tensor:
     r"""Zero each complex element with probability ``p`` and scale the rest by ``1/(1-p)``.
 
-    .. math::
-        \text{out} = \frac{m \odot z}{1 - p}, \qquad m_k \sim \text{Bernoulli}(1 - p)
+    $$
+    \text{out} = \frac{m \odot z}{1 - p}, \qquad m_k \sim \text{Bernoulli}(1 - p)
+    $$
 
-    The same :math:`m_k` multiplies :math:`\Re z_k` and :math:`\Im z_k`. Identity when
+    The same $m_k$ multiplies $\Re z_k$ and $\Im z_k$. Identity when
     ``training`` is false or ``p == 0``; all zeros when ``p == 1``.
 
     Shape:
@@ -51,16 +52,17 @@ def dropout(input: torch.Tensor, p: float = 0.5, training: bool = True) -> torch
 def dropout2d(input: torch.Tensor, p: float = 0.5, training: bool = True) -> torch.Tensor:
     r"""Zero whole channels with probability ``p`` and scale the rest by ``1/(1-p)``.
 
-    .. math::
-        \text{out}(N_i, C_j) = \frac{m_{ij}\, z(N_i, C_j)}{1 - p}, \qquad
-        m_{ij} \sim \text{Bernoulli}(1 - p)
+    $$
+    \text{out}(N_i, C_j) = \frac{m_{ij}\, z(N_i, C_j)}{1 - p}, \qquad
+    m_{ij} \sim \text{Bernoulli}(1 - p)
+    $$
 
     One mask entry per (sample, channel), shared by the real and imaginary parts and by all
     positions of the channel. A 3-D input is read as one unbatched sample ``(C, H, W)``.
     Identity when ``training`` is false or ``p == 0``.
 
     Shape:
-        - Input: :math:`(N, C, H, W)` or :math:`(C, H, W)`, complex.
+        - Input: $(N, C, H, W)$ or $(C, H, W)$, complex.
         - Output: same shape and dtype.
     """
     check_complex(input)

@@ -34,7 +34,9 @@ def _check_real(x: torch.Tensor, name: str = "input") -> None:
 def to_complex(x: torch.Tensor) -> torch.Tensor:
     r"""Embed a real tensor in the complex plane with zero imaginary part.
 
-    .. math:: z = x + 0i
+    $$
+    z = x + 0i
+    $$
 
     float32 becomes complex64 and float64 becomes complex128.
 
@@ -49,7 +51,9 @@ def to_complex(x: torch.Tensor) -> torch.Tensor:
 def phase_encode(x: torch.Tensor) -> torch.Tensor:
     r"""Phase encoding of seed 000: keep ``x`` as the modulus and add a phase proportional to it.
 
-    .. math:: z = x\,e^{i\pi x} = x\cos(\pi x) + i\,x\sin(\pi x)
+    $$
+    z = x\,e^{i\pi x} = x\cos(\pi x) + i\,x\sin(\pi x)
+    $$
 
     Meant for data scaled to ``[0, 1]`` (e.g. pixel intensities), which maps to phases in
     ``[0, \pi]``; other values are encoded by the same formula, unchecked.
@@ -66,12 +70,14 @@ def phase_encode(x: torch.Tensor) -> torch.Tensor:
 def analytic_signal(x: torch.Tensor, dim: int = -1) -> torch.Tensor:
     r"""Analytic signal ``x + i H[x]`` (``H`` the Hilbert transform) along ``dim``, via the FFT.
 
-    .. math:: z = \mathrm{IFFT}\bigl(\mathrm{FFT}(x)\,h\bigr), \quad
-        h_k = \begin{cases} 1 & k = 0 \text{ or } k = n/2 \\ 2 & 0 < k < n/2 \\
-        0 & \text{otherwise} \end{cases}
+    $$
+    z = \mathrm{IFFT}\bigl(\mathrm{FFT}(x)\,h\bigr), \quad
+    h_k = \begin{cases} 1 & k = 0 \text{ or } k = n/2 \\ 2 & 0 < k < n/2 \\
+    0 & \text{otherwise} \end{cases}
+    $$
 
     for a signal of length ``n`` along ``dim``: negative frequencies are removed and positive
-    ones doubled, so ``Re z = x``. Matches :func:`scipy.signal.hilbert`.
+    ones doubled, so ``Re z = x``. Matches `scipy.signal.hilbert`.
 
     Shape:
         - Input: ``(*)`` with at least one dimension, real; non-empty along ``dim``.

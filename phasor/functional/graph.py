@@ -1,13 +1,13 @@
 r"""Dense graph convolution (Kipf & Welling's GCN rule) for real or complex node features.
 
-For a batch of graphs given by dense adjacency matrices :math:`A` (real, or complex
-Hermitian for phase-carrying edges)::
+For a batch of graphs given by dense adjacency matrices $A$ (real, or complex
+Hermitian for phase-carrying edges):
 
     A_hat = D^{-1/2} (A + I) D^{-1/2},    D_ii = sum_j |A + I|_ij
     out   = A_hat X W^T + b
 
 The degree uses the modulus of the edge weights, so a complex adjacency keeps its phases
-(``A_hat`` is Hermitian whenever ``A`` is) and :math:`\|\hat A\|_2 \le 1`.
+(``A_hat`` is Hermitian whenever ``A`` is) and $\|\hat A\|_2 \le 1$.
 """
 
 from __future__ import annotations
@@ -27,13 +27,13 @@ def _check_adjacency(adj: torch.Tensor) -> None:
 
 
 def normalize_adjacency(adj: torch.Tensor, add_self_loops: bool = True) -> torch.Tensor:
-    r"""Symmetrically normalised adjacency :math:`D^{-1/2}(A + I)D^{-1/2}`,
-    :math:`D_{ii} = \sum_j |A + I|_{ij}` (without ``I`` when ``add_self_loops=False``).
+    r"""Symmetrically normalised adjacency $D^{-1/2}(A + I)D^{-1/2}$,
+    $D_{ii} = \sum_j |A + I|_{ij}$ (without ``I`` when ``add_self_loops=False``).
 
     Nodes of degree 0 get a zero row and column.
 
     Shape:
-        - Input: :math:`(N, N)` or :math:`(B, N, N)`, real or complex.
+        - Input: $(N, N)$ or $(B, N, N)$, real or complex.
         - Output: same shape and dtype.
     """
     _check_adjacency(adj)
@@ -52,21 +52,21 @@ def dense_graph_conv(
     bias: torch.Tensor | None = None,
     normalize: bool = True,
 ) -> torch.Tensor:
-    r"""Graph convolution :math:`\hat A X W^T + b` over dense adjacency matrices.
+    r"""Graph convolution $\hat A X W^T + b$ over dense adjacency matrices.
 
     Args:
-        input: node features :math:`X`, real or complex.
-        adj: adjacency :math:`A` (real or complex); with ``normalize=True`` it is replaced by
-            :func:`normalize_adjacency` ``(A)``, otherwise used as given.
-        weight: :math:`(F_{out}, F_{in})`, same dtype as ``input``.
-        bias: :math:`(F_{out},)` or ``None``.
+        input: node features $X$, real or complex.
+        adj: adjacency $A$ (real or complex); with ``normalize=True`` it is replaced by
+            `normalize_adjacency` ``(A)``, otherwise used as given.
+        weight: $(F_{out}, F_{in})$, same dtype as ``input``.
+        bias: $(F_{out},)$ or ``None``.
 
     A complex adjacency needs complex features (the product would otherwise drop phases).
 
     Shape:
-        - Input: :math:`(B, N, F_{in})` or :math:`(N, F_{in})`.
-        - Adjacency: :math:`(B, N, N)` or :math:`(N, N)` (shared by the batch).
-        - Output: :math:`(B, N, F_{out})` or :math:`(N, F_{out})`, dtype of ``input``.
+        - Input: $(B, N, F_{in})$ or $(N, F_{in})$.
+        - Adjacency: $(B, N, N)$ or $(N, N)$ (shared by the batch).
+        - Output: $(B, N, F_{out})$ or $(N, F_{out})$, dtype of ``input``.
     """
     if not isinstance(input, torch.Tensor):
         raise TypeError(f"input must be a torch.Tensor, got {type(input).__name__}")

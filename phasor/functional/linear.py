@@ -1,13 +1,13 @@
 """Complex affine map ``y = x W^T + b`` and the backend kernels shared with the convolutions.
 
-Every op that multiplies by complex weights (:func:`linear` and the convolutions of
-:mod:`phasor.functional.conv`) is a real *bilinear* op ``op(x, w)`` applied to complex
-tensors. With ``W = A + iB`` and ``h = x + iy`` (seed 003, eq. 1)::
+Every op that multiplies by complex weights (`linear` and the convolutions of
+`phasor.functional.conv`) is a real *bilinear* op ``op(x, w)`` applied to complex
+tensors. With ``W = A + iB`` and ``h = x + iy`` (seed 003, eq. 1):
 
     op(h, W) = (op(x, A) - op(y, B)) + i (op(x, B) + op(y, A))
 
-:func:`complex_bilinear` evaluates this once, for any such op, on the backend chosen with
-:mod:`phasor.backend`:
+`complex_bilinear` evaluates this once, for any such op, on the backend chosen with
+`phasor.backend`:
 
 ``"native"``
     ``op`` on the complex tensors themselves (PyTorch's complex kernels).
@@ -20,7 +20,7 @@ tensors. With ``W = A + iB`` and ``h = x + iy`` (seed 003, eq. 1)::
     ``t3 = op(x + y, A + B)``; real part ``t1 - t2``, imaginary part ``t3 - t1 - t2``.
 ``"auto"``
     Whichever of the three is fastest for this op, shapes, dtype and device, measured once
-    and cached (:mod:`phasor._autotune`).
+    and cached (`phasor._autotune`).
 
 The complex bias is added once, after the product, on every backend. An empty operand (a
 batch of size 0) always runs on ``"native"``: there is nothing to compute.
@@ -50,7 +50,7 @@ RealOp = Callable[..., torch.Tensor]
 def _planar(t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Real and imaginary parts of ``t`` as two dense real tensors, made in one copy.
 
-    A transposed matrix (such as the weight of :class:`phasor.nn.Linear`) keeps its layout:
+    A transposed matrix (such as the weight of [`phasor.nn.Linear`][phasor.nn.linear.Linear]) keeps its layout:
     separating the parts of its transpose is a faster copy than transposing it as well.
     """
     if t.dim() == 2 and not t.is_contiguous() and t.t().is_contiguous():
@@ -166,11 +166,12 @@ def complex_bilinear(
 ) -> torch.Tensor:
     r"""Apply the real bilinear ``op`` to complex ``input`` and ``weight`` on a chosen backend.
 
-    .. math::
-        \mathrm{op}(x + iy,\ A + iB) + b
-        = \mathrm{op}(x, A) - \mathrm{op}(y, B) + i\,(\mathrm{op}(x, B) + \mathrm{op}(y, A)) + b
+    $$
+    \mathrm{op}(x + iy,\ A + iB) + b
+    = \mathrm{op}(x, A) - \mathrm{op}(y, B) + i\,(\mathrm{op}(x, B) + \mathrm{op}(y, A)) + b
+    $$
 
-    This is the single implementation behind :func:`linear` and every convolution; the inputs
+    This is the single implementation behind `linear` and every convolution; the inputs
     are assumed already checked. A real ``input`` is computed as one real ``op`` on the stacked
     weight ``[A; B]`` whatever the backend.
 
@@ -184,8 +185,8 @@ def complex_bilinear(
         bias: optional complex tensor of shape ``(C_out,)``, added once to the result.
         backend: ``"native"``, ``"real"``, ``"gauss"`` or ``"auto"``; ``None`` uses the global
             default.
-        spatial_dims: number of spatial axes after the channel axis (0 for :func:`linear`).
-        groups: channel groups that ``op`` uses (1 for :func:`linear`).
+        spatial_dims: number of spatial axes after the channel axis (0 for `linear`).
+        groups: channel groups that ``op`` uses (1 for `linear`).
         transposed: ``True`` when ``weight`` is stored ``(C_in, C_out / groups, *kernel)``.
 
     Returns:
@@ -244,17 +245,18 @@ def linear(
     *,
     backend: str | None = None,
 ) -> torch.Tensor:
-    r"""Complex affine map :math:`y = x W^T + b` (no conjugation of ``W``).
+    r"""Complex affine map $y = x W^T + b$ (no conjugation of ``W``).
 
-    With :math:`W = A + iB` and :math:`x = x_r + i x_i`:
+    With $W = A + iB$ and $x = x_r + i x_i$:
 
-    .. math::
-        y = (x_r A^T - x_i B^T + b_r) + i\,(x_r B^T + x_i A^T + b_i)
+    $$
+    y = (x_r A^T - x_i B^T + b_r) + i\,(x_r B^T + x_i A^T + b_i)
+    $$
 
-    The bias is added exactly once: ``Re y`` gets :math:`b_r`, ``Im y`` gets :math:`b_i`.
+    The bias is added exactly once: ``Re y`` gets $b_r$, ``Im y`` gets $b_i$.
 
     A real ``input`` is multiplied as it is, with half the arithmetic of a complex one
-    (:func:`complex_bilinear`).
+    (`complex_bilinear`).
 
     Args:
         input: complex tensor ``(*, in_features)``, or real tensor of the weight's real dtype
@@ -263,20 +265,20 @@ def linear(
             ``input``.
         bias: optional complex tensor ``(out_features,)``.
         backend: ``"native"``, ``"real"``, ``"gauss"`` or ``"auto"``; ``None`` uses
-            :func:`phasor.get_backend`.
+            [`phasor.get_backend`][phasor.backend.get_backend].
 
     Shape:
-        - Input: :math:`(*, H_{in})` with :math:`H_{in} = \text{in\_features}`.
-        - Weight: :math:`(H_{out}, H_{in})`.
-        - Bias: :math:`(H_{out})`.
-        - Output: :math:`(*, H_{out})`, complex, dtype of the weight.
+        - Input: $(*, H_{in})$ with $H_{in} = \text{in\_features}$.
+        - Weight: $(H_{out}, H_{in})$.
+        - Bias: $(H_{out})$.
+        - Output: $(*, H_{out})$, complex, dtype of the weight.
 
     Raises:
         TypeError: real weight, or an input that is neither of the weight's dtype nor of its
             real dtype.
         ValueError: wrong shapes.
 
-    Example::
+    Example:
 
         >>> x = torch.randn(8, 3, dtype=torch.complex64)
         >>> w = torch.randn(2, 3, dtype=torch.complex64)

@@ -6,7 +6,7 @@ real part. Regression and signal losses compare a complex prediction with a comp
 squared and absolute errors (on the complex difference or on each part), magnitude, phase and
 log-magnitude losses, the scale-invariant SDR and the complex cosine similarity. Gradients
 are finite everywhere, including at ``z = 0`` (where a phase is needed there, ``z / |z|`` is
-taken as 0, the convention of :func:`torch.sgn`).
+taken as 0, the convention of `torch.sgn`).
 """
 
 from __future__ import annotations
@@ -37,7 +37,9 @@ __all__ = [
 
 _REDUCTIONS = ("mean", "sum", "none")
 DISTANCE_MODES: tuple[str, ...] = ("modulus", "split")
+"""How the complex losses measure a difference: ``"modulus"`` (of the complex difference) or ``"split"`` (real and imaginary parts separately)."""
 PHASE_KINDS: tuple[str, ...] = ("cosine", "squared")
+"""The phase losses: ``"cosine"`` (1 - cos of the angle difference) or ``"squared"`` (the wrapped difference squared)."""
 _SIMILARITY_MODES = ("real", "modulus")
 
 
@@ -52,6 +54,7 @@ _REAL_MAP_FUNCTIONS = {
     "real": torch.real,
 }
 REAL_MAPS: tuple[str, ...] = tuple(_REAL_MAP_FUNCTIONS)
+"""The real maps from complex logits to class scores accepted by `complex_cross_entropy`."""
 
 
 def _check_reduction(reduction: str) -> None:
@@ -117,9 +120,11 @@ def _reduce(loss: torch.Tensor, reduction: str) -> torch.Tensor:
 def magnitude(z: torch.Tensor) -> torch.Tensor:
     r"""Magnitude head: the modulus ``|z|`` as real scores (e.g. logits for a real loss).
 
-    .. math:: |z| = \sqrt{(\Re z)^2 + (\Im z)^2}
+    $$
+    |z| = \sqrt{(\Re z)^2 + (\Im z)^2}
+    $$
 
-    The same function as :func:`phasor.functional.modulus`; at ``z = 0`` the gradient is 0.
+    The same function as [`phasor.functional.modulus`][phasor.functional.activation.modulus]; at ``z = 0`` the gradient is 0.
 
     Shape:
         - Input: ``(*)``, complex.
@@ -131,9 +136,11 @@ def magnitude(z: torch.Tensor) -> torch.Tensor:
 def mod_softmax(z: torch.Tensor, dim: int = -1) -> torch.Tensor:
     r"""Softmax of the squared modulus (seed 000's ``modSoftmax`` head).
 
-    .. math:: \mathrm{modSoftmax}(z)_k = \frac{e^{|z_k|^2}}{\sum_j e^{|z_j|^2}}
+    $$
+    \mathrm{modSoftmax}(z)_k = \frac{e^{|z_k|^2}}{\sum_j e^{|z_j|^2}}
+    $$
 
-    Computed as :func:`torch.softmax` of ``|z|^2``, which subtracts the maximum before
+    Computed as `torch.softmax` of ``|z|^2``, which subtracts the maximum before
     exponentiating, so it stays finite for large ``|z|`` as long as ``|z|^2`` itself is
     finite in the input's precision.
 
@@ -147,9 +154,11 @@ def mod_softmax(z: torch.Tensor, dim: int = -1) -> torch.Tensor:
 
 
 def mod_log_softmax(z: torch.Tensor, dim: int = -1) -> torch.Tensor:
-    r"""Logarithm of :func:`mod_softmax`, computed with log-sum-exp.
+    r"""Logarithm of `mod_softmax`, computed with log-sum-exp.
 
-    .. math:: \log \mathrm{modSoftmax}(z)_k = |z_k|^2 - \log \sum_j e^{|z_j|^2}
+    $$
+    \log \mathrm{modSoftmax}(z)_k = |z_k|^2 - \log \sum_j e^{|z_j|^2}
+    $$
 
     Shape:
         - Input: ``(*)``, complex.
@@ -168,11 +177,13 @@ def complex_cross_entropy(
 ) -> torch.Tensor:
     r"""Cross-entropy of a real map of complex logits against class indices.
 
-    .. math:: \ell_n = -\log \frac{e^{m(z_{n, y_n})}}{\sum_c e^{m(z_{n,c})}}
+    $$
+    \ell_n = -\log \frac{e^{m(z_{n, y_n})}}{\sum_c e^{m(z_{n,c})}}
+    $$
 
-    with :math:`m(z) = |z|` (``"magnitude"``), :math:`|z|^2` (``"squared_magnitude"``, i.e.
-    the negative log of :func:`mod_softmax`, as in seed 000) or :math:`\Re z` (``"real"``).
-    Equal to :func:`torch.nn.functional.cross_entropy` of the mapped logits.
+    with $m(z) = |z|$ (``"magnitude"``), $|z|^2$ (``"squared_magnitude"``, i.e.
+    the negative log of `mod_softmax`, as in seed 000) or $\Re z$ (``"real"``).
+    Equal to `torch.nn.functional.cross_entropy` of the mapped logits.
 
     Args:
         logits: complex scores, class dimension 1 (or 0 for a single unbatched sample).
@@ -227,13 +238,15 @@ def complex_mse(
 ) -> torch.Tensor:
     r"""Mean squared error of complex tensors: the squared modulus of the difference.
 
-    .. math:: \ell = \operatorname{mean}_k |x_k - y_k|^2
-        = \operatorname{mean}_k \bigl[(\Re x_k - \Re y_k)^2 + (\Im x_k - \Im y_k)^2\bigr]
+    $$
+    \ell = \operatorname{mean}_k |x_k - y_k|^2
+    = \operatorname{mean}_k \bigl[(\Re x_k - \Re y_k)^2 + (\Im x_k - \Im y_k)^2\bigr]
+    $$
 
     ``mode="modulus"`` squares the modulus of the complex difference, ``mode="split"`` adds
     the squared errors of the real and imaginary parts; by Pythagoras the two are the same
-    number (the option exists for symmetry with :func:`complex_l1`, where they differ). This is
-    twice :func:`torch.nn.functional.mse_loss` of ``torch.view_as_real`` of the inputs (which
+    number (the option exists for symmetry with `complex_l1`, where they differ). This is
+    twice `torch.nn.functional.mse_loss` of ``torch.view_as_real`` of the inputs (which
     also averages over the two parts).
 
     Args:
@@ -260,14 +273,15 @@ def complex_l1(
 ) -> torch.Tensor:
     r"""Mean absolute error of complex tensors.
 
-    .. math::
-        \ell_k = |x_k - y_k| \quad (\text{"modulus"}), \qquad
-        \ell_k = |\Re x_k - \Re y_k| + |\Im x_k - \Im y_k| \quad (\text{"split"})
+    $$
+    \ell_k = |x_k - y_k| \quad (\text{"modulus"}), \qquad
+    \ell_k = |\Re x_k - \Re y_k| + |\Im x_k - \Im y_k| \quad (\text{"split"})
+    $$
 
     The modulus form is rotation invariant (the Euclidean distance in the plane); the split
     form is the L1 distance of the (Re, Im) pairs, i.e. twice
-    :func:`torch.nn.functional.l1_loss` of ``torch.view_as_real``. At ``x_k = y_k`` both use
-    the gradient 0 (the subgradient of :func:`torch.abs`).
+    `torch.nn.functional.l1_loss` of ``torch.view_as_real``. At ``x_k = y_k`` both use
+    the gradient 0 (the subgradient of `torch.abs`).
 
     Args:
         input: complex prediction.
@@ -293,7 +307,9 @@ def magnitude_loss(
 ) -> torch.Tensor:
     r"""Error of the magnitudes, blind to the phases.
 
-    .. math:: \ell_k = \bigl|\, |x_k| - |y_k| \,\bigr|^p
+    $$
+    \ell_k = \bigl|\, |x_k| - |y_k| \,\bigr|^p
+    $$
 
     ``p = 2`` (default) is the magnitude MSE of speech enhancement, ``p = 1`` the magnitude
     L1. The gradient is finite everywhere: 0 at ``x_k = 0`` and, for ``p = 1``, at
@@ -321,16 +337,17 @@ def phase_loss(
 ) -> torch.Tensor:
     r"""Error of the phases, blind to the magnitudes, with the difference wrapped.
 
-    .. math::
-        \ell_k = 1 - \cos(\arg x_k - \arg y_k) = 1 - \Re \frac{x_k \bar y_k}{|x_k|\,|y_k|}
-        \quad (\text{"cosine"}), \qquad
-        \ell_k = \bigl(\operatorname{wrap}(\arg x_k - \arg y_k)\bigr)^2
-        \quad (\text{"squared"})
+    $$
+    \ell_k = 1 - \cos(\arg x_k - \arg y_k) = 1 - \Re \frac{x_k \bar y_k}{|x_k|\,|y_k|}
+    \quad (\text{"cosine"}), \qquad
+    \ell_k = \bigl(\operatorname{wrap}(\arg x_k - \arg y_k)\bigr)^2
+    \quad (\text{"squared"})
+    $$
 
-    where :math:`\operatorname{wrap}(\delta) = \arg e^{i\delta} \in (-\pi, \pi]`, so a
-    difference of :math:`2\pi - 0.1` counts as :math:`-0.1`. ``"cosine"`` is smooth and lies in
+    where $\operatorname{wrap}(\delta) = \arg e^{i\delta} \in (-\pi, \pi]$, so a
+    difference of $2\pi - 0.1$ counts as $-0.1$. ``"cosine"`` is smooth and lies in
     ``[0, 2]``; ``"squared"`` lies in ``[0, \pi^2]`` and, like the wrap itself, jumps where the
-    difference crosses :math:`\pm\pi`. Both are invariant to positive rescaling of either
+    difference crosses $\pm\pi$. Both are invariant to positive rescaling of either
     argument, element by element.
 
     Where ``x_k = 0`` or ``y_k = 0`` there is no phase: the phase factor ``z / |z|`` is taken as
@@ -361,10 +378,12 @@ def log_magnitude_loss(
 ) -> torch.Tensor:
     r"""Absolute error of the log-magnitudes (a log-spectral distance for spectrograms).
 
-    .. math:: \ell_k = \bigl|\log(|x_k| + \epsilon) - \log(|y_k| + \epsilon)\bigr|
+    $$
+    \ell_k = \bigl|\log(|x_k| + \epsilon) - \log(|y_k| + \epsilon)\bigr|
+    $$
 
-    The logarithm weighs quiet and loud bins alike; :math:`\epsilon` bounds the loss and its
-    gradient for near-silent bins (at most :math:`1/\epsilon` per element).
+    The logarithm weighs quiet and loud bins alike; $\epsilon$ bounds the loss and its
+    gradient for near-silent bins (at most $1/\epsilon$ per element).
 
     Args:
         input: complex prediction, e.g. an STFT.
@@ -408,25 +427,26 @@ def si_sdr(
 ) -> torch.Tensor:
     r"""Scale-invariant signal-to-distortion ratio in dB (Le Roux et al., 2019), per signal.
 
-    With the inner product :math:`\langle a, b \rangle = \sum_n \bar a_n b_n` over ``dim``
-    (complex for complex signals, the dot product for real ones), the estimate :math:`\hat s`
-    is split into its projection on the reference :math:`s` and the rest:
+    With the inner product $\langle a, b \rangle = \sum_n \bar a_n b_n$ over ``dim``
+    (complex for complex signals, the dot product for real ones), the estimate $\hat s$
+    is split into its projection on the reference $s$ and the rest:
 
-    .. math::
-        \alpha = \frac{\langle s, \hat s \rangle}{\|s\|^2}, \qquad
-        \mathrm{SI\text{-}SDR}(\hat s, s) = 10 \log_{10}
-        \frac{\|\alpha s\|^2}{\|\hat s - \alpha s\|^2}
+    $$
+    \alpha = \frac{\langle s, \hat s \rangle}{\|s\|^2}, \qquad
+    \mathrm{SI\text{-}SDR}(\hat s, s) = 10 \log_{10}
+    \frac{\|\alpha s\|^2}{\|\hat s - \alpha s\|^2}
+    $$
 
     It is unchanged when either signal is multiplied by a nonzero scalar (complex for complex
     signals: a global gain and phase). Both are first scaled to unit energy, which leaves the
-    ratio as it is, and :math:`\epsilon` is then added to the two energies, which caps the
-    result at about :math:`10 \log_{10}(1/\epsilon)` = 80 dB for the default and keeps it finite
+    ratio as it is, and $\epsilon$ is then added to the two energies, which caps the
+    result at about $10 \log_{10}(1/\epsilon)$ = 80 dB for the default and keeps it finite
     for identical signals; a signal of zero energy counts as zero after scaling. The means are
     not removed: subtract them first for the zero-mean variant.
 
     Use ``dim=-1`` for waveforms ``(..., time)`` (real or complex) and ``dim=(-2, -1)`` for
     complex spectrograms ``(..., freq, time)``, whose inner product is then the complex one
-    over all bins. :func:`si_sdr_loss` is the negative, as a loss to minimise.
+    over all bins. `si_sdr_loss` is the negative, as a loss to minimise.
 
     Args:
         input: estimate, real or complex.
@@ -456,9 +476,9 @@ def si_sdr_loss(
     eps: float = 1e-8,
     reduction: str = "mean",
 ) -> torch.Tensor:
-    r"""Negative SI-SDR in dB, a loss to minimise: :math:`\ell = -\mathrm{SI\text{-}SDR}(\hat s, s)`.
+    r"""Negative SI-SDR in dB, a loss to minimise: $\ell = -\mathrm{SI\text{-}SDR}(\hat s, s)$.
 
-    See :func:`si_sdr` for the definition; a perfect estimate gives about -80 dB (the cap
+    See `si_sdr` for the definition; a perfect estimate gives about -80 dB (the cap
     set by ``eps``), an estimate orthogonal to the reference about +80 dB.
 
     Args:
@@ -466,7 +486,7 @@ def si_sdr_loss(
         target: reference of the same shape and dtype.
         dim: dimension(s) that hold one signal: ``-1`` for waveforms, ``(-2, -1)`` for
             spectrograms.
-        eps: non-negative offset, see :func:`si_sdr`.
+        eps: non-negative offset, see `si_sdr`.
         reduction: ``"mean"``, ``"sum"`` or ``"none"`` (over the signals).
 
     Shape:
@@ -482,21 +502,23 @@ def complex_cosine_similarity(
 ) -> torch.Tensor:
     r"""Cosine similarity of complex vectors along ``dim``.
 
-    .. math::
-        \frac{\Re \langle x_1, x_2 \rangle}{\max(\|x_1\|, \epsilon)\,\max(\|x_2\|, \epsilon)}
-        \quad (\text{"real"}), \qquad
-        \frac{|\langle x_1, x_2 \rangle|}{\max(\|x_1\|, \epsilon)\,\max(\|x_2\|, \epsilon)}
-        \quad (\text{"modulus"})
+    $$
+    \frac{\Re \langle x_1, x_2 \rangle}{\max(\|x_1\|, \epsilon)\,\max(\|x_2\|, \epsilon)}
+    \quad (\text{"real"}), \qquad
+    \frac{|\langle x_1, x_2 \rangle|}{\max(\|x_1\|, \epsilon)\,\max(\|x_2\|, \epsilon)}
+    \quad (\text{"modulus"})
+    $$
 
-    with :math:`\langle a, b \rangle = \sum_n \bar a_n b_n`. ``"real"`` lies in ``[-1, 1]``
+    with $\langle a, b \rangle = \sum_n \bar a_n b_n$. ``"real"`` lies in ``[-1, 1]``
     and is the cosine similarity of the vectors of (Re, Im) pairs (as
-    :func:`torch.nn.functional.cosine_similarity` of ``torch.view_as_real``, flattened);
+    `torch.nn.functional.cosine_similarity` of ``torch.view_as_real``, flattened);
     ``"modulus"`` lies in ``[0, 1]`` and ignores a global phase: it is 1 when
-    :math:`x_2 = c\,x_1` for any complex :math:`c \neq 0`. The norms are clamped by
-    :math:`\epsilon`, as in torch. For a loss use ``1 - similarity``.
+    $x_2 = c\,x_1$ for any complex $c \neq 0$. The norms are clamped by
+    $\epsilon$, as in torch. For a loss use ``1 - similarity``.
 
     Args:
-        x1, x2: complex tensors of the same shape and dtype.
+        x1: complex tensors of the same shape and dtype.
+        x2: complex tensors of the same shape and dtype.
         dim: dimension of the vectors.
         eps: lower bound of each norm.
         mode: ``"real"`` or ``"modulus"``.

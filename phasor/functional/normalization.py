@@ -2,7 +2,7 @@ r"""Complex normalisation: 2x2 whitening (batch, group and instance norm), split
 batch norm, magnitude-only batch norm, layer norm and RMS norm.
 
 Complex batch norm (Trabelsi et al., *Deep Complex Networks*, 2018) treats each channel's
-values as 2-D real vectors :math:`(\Re z, \Im z)` and whitens them with the inverse square
+values as 2-D real vectors $(\Re z, \Im z)$ and whitens them with the inverse square
 root of their 2x2 covariance, so the normalised distribution is circular (equal variance in
 both parts, no correlation) rather than merely centred and scaled part by part.
 
@@ -82,7 +82,7 @@ def _empty_batch(
 ) -> torch.Tensor:
     """The output of batch statistics on an ``(N, C, L)`` input without values: empty like
     ``flat``, yet computed from ``weight`` and ``bias`` so that their gradients exist (as zeros),
-    as in :func:`torch.nn.functional.batch_norm`."""
+    as in `torch.nn.functional.batch_norm`."""
     out = flat.clone()
     if weight is not None:  # (C,) or (C, 3)
         out = out * weight.reshape(weight.shape[0], -1)[:, :1]
@@ -94,20 +94,21 @@ def _empty_batch(
 def _whitening_matrix(
     cov: torch.Tensor, weight: torch.Tensor | None, eps: float
 ) -> tuple[tuple[torch.Tensor, ...], tuple]:
-    r"""Entries ``(m_rr, m_ri, m_ir, m_ii)`` of :math:`M = \Gamma (V + \epsilon I)^{-1/2}` per
-    channel, and the intermediates that :func:`_whitening_matrix_backward` needs.
+    r"""Entries ``(m_rr, m_ri, m_ir, m_ii)`` of $M = \Gamma (V + \epsilon I)^{-1/2}$ per
+    channel, and the intermediates that `_whitening_matrix_backward` needs.
 
-    Closed form, scale-invariant: with :math:`k = \operatorname{tr}(V + \epsilon I)`,
-    :math:`U = (V + \epsilon I) / k` (entries at most 1), :math:`s = \sqrt{\det U}` and
-    :math:`t = \sqrt{\operatorname{tr} U + 2s}`,
+    Closed form, scale-invariant: with $k = \operatorname{tr}(V + \epsilon I)$,
+    $U = (V + \epsilon I) / k$ (entries at most 1), $s = \sqrt{\det U}$ and
+    $t = \sqrt{\operatorname{tr} U + 2s}$,
 
-    .. math::
-        (V + \epsilon I)^{-1/2} = \frac{1}{\sqrt{k}\, s t}
-        \begin{pmatrix} U_{ii} + s & -U_{ri} \\ -U_{ri} & U_{rr} + s\end{pmatrix}.
+    $$
+    (V + \epsilon I)^{-1/2} = \frac{1}{\sqrt{k}\, s t}
+    \begin{pmatrix} U_{ii} + s & -U_{ri} \\ -U_{ri} & U_{rr} + s\end{pmatrix}.
+    $$
 
-    The identity holds for any constant :math:`k > 0`, so :math:`k` is held constant (detached):
-    its derivatives, of order :math:`k^{-2}`, would overflow as the determinant would
-    (order :math:`|z|^4`) without the normalisation. The result, and its derivatives of any
+    The identity holds for any constant $k > 0$, so $k$ is held constant (detached):
+    its derivatives, of order $k^{-2}$, would overflow as the determinant would
+    (order $|z|^4$) without the normalisation. The result, and its derivatives of any
     order, stay finite wherever the covariance is. Plain differentiable ops on ``(C,)`` tensors.
     """
     vrr, vri, vii = cov.unbind(-1)
@@ -137,7 +138,7 @@ def _whitening_matrix(
 def _whitening_matrix_backward(
     saved: tuple, g_m: tuple[torch.Tensor, ...]
 ) -> tuple[tuple[torch.Tensor, ...], torch.Tensor | None]:
-    """Backward of :func:`_whitening_matrix` by hand (the chain rule through its few dozen
+    """Backward of `_whitening_matrix` by hand (the chain rule through its few dozen
     ops on ``(C,)`` tensors, without an autograd graph of them): the gradients of
     ``(V_rr, V_ri, V_ii)`` and of ``weight`` from those of the entries of ``M``. The
     intermediates are of the order of the normalised quantities; ``k`` (a constant) enters
@@ -212,7 +213,7 @@ def _apply_matrix(
     bias: torch.Tensor | None,
     scratch: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """``M x + bias`` per channel on a complex ``(N, C, L)`` tensor (see :func:`_matrix_factors`).
+    """``M x + bias`` per channel on a complex ``(N, C, L)`` tensor (see `_matrix_factors`).
 
     With ``scratch`` (a tensor like ``x``, outside autograd) the result is written over ``x``:
     two full-size buffers instead of five.
@@ -239,7 +240,7 @@ def _batch_whitening(
 
 
 class _BatchWhitening(torch.autograd.Function):
-    """:func:`_batch_whitening` with a hand-written backward.
+    """`_batch_whitening` with a hand-written backward.
 
     Per channel the map is affine, ``out = M (z - mu) + bias`` on the real parts, so the
     gradient of the input is too: ``M^T g + Q (z - mu) + c``, where the symmetric ``Q`` carries
@@ -247,7 +248,7 @@ class _BatchWhitening(torch.autograd.Function):
     and about a dozen full-size passes in two buffers replace the autograd graph of the plain
     ops. Only the input and per-channel tensors are saved (the centred input is recomputed,
     as in ``torch.nn``). A double backward (``create_graph=True``) differentiates
-    :func:`_batch_whitening` instead.
+    `_batch_whitening` instead.
     """
 
     @staticmethod
@@ -314,7 +315,7 @@ def _needs_traceable_ops() -> bool:
     """Whether the call runs under a transform that a custom autograd Function would block.
 
     ``torch.func`` transforms (vmap, jacrev, ...), forward-mode AD and ``torch.compile`` get
-    :func:`_batch_whitening`, whose plain ops they all support. (The first two flags are
+    `_batch_whitening`, whose plain ops they all support. (The first two flags are
     private; torch checks them the same way, e.g. in ``torch.autograd.function``.)
     """
     # Looked up defensively: should a later torch drop a private flag, the custom Function
@@ -330,8 +331,8 @@ def _needs_traceable_ops() -> bool:
 def _whiten(
     flat: torch.Tensor, weight: torch.Tensor | None, bias: torch.Tensor | None, eps: float
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """:func:`_batch_whitening` of ``(N, C, L)``, by the hand-written backward of
-    :class:`_BatchWhitening` unless a transform needs plain ops."""
+    """`_batch_whitening` of ``(N, C, L)``, by the hand-written backward of
+    `_BatchWhitening` unless a transform needs plain ops."""
     if _needs_traceable_ops():
         return _batch_whitening(flat, weight, bias, eps)
     return _BatchWhitening.apply(flat, weight, bias, eps)
@@ -349,41 +350,42 @@ def complex_batch_norm(
 ) -> torch.Tensor:
     r"""Complex batch normalisation by 2x2 whitening (Trabelsi et al., 2018).
 
-    Per channel, with :math:`x = (\Re z, \Im z)^T`:
+    Per channel, with $x = (\Re z, \Im z)^T$:
 
-    .. math::
-        \tilde x = (V + \epsilon I)^{-1/2} (x - \mathbb{E}[x]), \qquad
-        V = \begin{pmatrix} V_{rr} & V_{ri} \\ V_{ri} & V_{ii} \end{pmatrix}, \qquad
-        \text{out} = \begin{pmatrix} \gamma_{rr} & \gamma_{ri} \\ \gamma_{ri} & \gamma_{ii}
-        \end{pmatrix} \tilde x + \beta
+    $$
+    \tilde x = (V + \epsilon I)^{-1/2} (x - \mathbb{E}[x]), \qquad
+    V = \begin{pmatrix} V_{rr} & V_{ri} \\ V_{ri} & V_{ii} \end{pmatrix}, \qquad
+    \text{out} = \begin{pmatrix} \gamma_{rr} & \gamma_{ri} \\ \gamma_{ri} & \gamma_{ii}
+    \end{pmatrix} \tilde x + \beta
+    $$
 
-    where :math:`V_{rr} = \operatorname{Var}(\Re z)`, :math:`V_{ii} = \operatorname{Var}(\Im z)`,
-    :math:`V_{ri} = \operatorname{Cov}(\Re z, \Im z)`, and the inverse square root is taken in
+    where $V_{rr} = \operatorname{Var}(\Re z)$, $V_{ii} = \operatorname{Var}(\Im z)$,
+    $V_{ri} = \operatorname{Cov}(\Re z, \Im z)$, and the inverse square root is taken in
     closed form. In training (or when no running statistics are given) the mean and biased
     covariance of the batch are used; with ``training=True`` the running statistics, if
     given, are updated in place with the batch mean and the *unbiased* covariance. Otherwise
     the running statistics are used.
 
-    :math:`\epsilon` is added to the covariance itself, in the units of :math:`|z|^2`; the
-    inverse square root is then computed from :math:`(V + \epsilon I)` divided by its trace
+    $\epsilon$ is added to the covariance itself, in the units of $|z|^2$; the
+    inverse square root is then computed from $(V + \epsilon I)$ divided by its trace
     (the same value, in exact arithmetic), so it stays finite for any input whose covariance
-    is finite, e.g. :math:`|z| \sim 10^{15}` in complex64. A batch without values (``N = 0``
+    is finite, e.g. $|z| \sim 10^{15}$ in complex64. A batch without values (``N = 0``
     or an empty spatial size) gives an empty output and leaves the running statistics
-    unchanged, as in :func:`torch.nn.functional.batch_norm`.
+    unchanged, as in `torch.nn.functional.batch_norm`.
 
     Args:
         input: complex tensor, channels in dim 1.
         running_mean: complex ``(C,)`` running mean, or ``None``.
         running_cov: real ``(C, 3)`` running covariance ``(V_rr, V_ri, V_ii)``, or ``None``.
-        weight: real ``(C, 3)`` symmetric :math:`\gamma` as ``(γ_rr, γ_ri, γ_ii)``, or ``None``
+        weight: real ``(C, 3)`` symmetric $\gamma$ as ``(γ_rr, γ_ri, γ_ii)``, or ``None``
             (identity).
-        bias: complex ``(C,)`` :math:`\beta`, or ``None`` (zero).
+        bias: complex ``(C,)`` $\beta$, or ``None`` (zero).
         training: use (and record) batch statistics.
         momentum: weight of the batch statistic in the running update.
         eps: added to the diagonal of the covariance before whitening.
 
     Shape:
-        - Input: :math:`(N, C, *)` with up to three trailing dimensions, complex.
+        - Input: $(N, C, *)$ with up to three trailing dimensions, complex.
         - Output: same shape and dtype.
     """
     check_complex(input)
@@ -432,16 +434,17 @@ def naive_batch_norm(
 ) -> torch.Tensor:
     r"""Batch normalisation of the real and imaginary parts separately ("naive" complex BN).
 
-    .. math::
-        \text{out} = \operatorname{BN}_{\Re}(\Re z) + i \operatorname{BN}_{\Im}(\Im z)
+    $$
+    \text{out} = \operatorname{BN}_{\Re}(\Re z) + i \operatorname{BN}_{\Im}(\Im z)
+    $$
 
-    with :func:`torch.nn.functional.batch_norm` for each part; the two parts are not
-    decorrelated (compare :func:`complex_batch_norm`). Every state tensor is real with shape
+    with `torch.nn.functional.batch_norm` for each part; the two parts are not
+    decorrelated (compare `complex_batch_norm`). Every state tensor is real with shape
     ``(2, C)``: row 0 belongs to the real part, row 1 to the imaginary part. Running statistics
     follow torch (biased variance to normalise, unbiased to update).
 
     Shape:
-        - Input: :math:`(N, C, *)` with up to three trailing dimensions, complex.
+        - Input: $(N, C, *)$ with up to three trailing dimensions, complex.
         - Output: same shape and dtype.
     """
     check_complex(input)
@@ -487,18 +490,19 @@ def complex_layer_norm(
 ) -> torch.Tensor:
     r"""Complex layer normalisation over the trailing ``normalized_shape`` dimensions.
 
-    .. math::
-        \mu = \mathbb{E}[z], \qquad \sigma^2 = \mathbb{E}\big[|z - \mu|^2\big], \qquad
-        \text{out} = \frac{z - \mu}{\sqrt{\sigma^2 + \epsilon}} \cdot w + b
+    $$
+    \mu = \mathbb{E}[z], \qquad \sigma^2 = \mathbb{E}\big[|z - \mu|^2\big], \qquad
+    \text{out} = \frac{z - \mu}{\sqrt{\sigma^2 + \epsilon}} \cdot w + b
+    $$
 
-    with expectations over the normalised dimensions of each sample. :math:`\sigma^2` is the
-    (biased) complex variance :math:`\operatorname{Var}(\Re z) + \operatorname{Var}(\Im z)`,
-    so the output has unit mean squared modulus; unlike :func:`complex_batch_norm` it does not
+    with expectations over the normalised dimensions of each sample. $\sigma^2$ is the
+    (biased) complex variance $\operatorname{Var}(\Re z) + \operatorname{Var}(\Im z)$,
+    so the output has unit mean squared modulus; unlike `complex_batch_norm` it does not
     decorrelate the two parts. ``weight`` and ``bias`` are complex of shape
     ``normalized_shape``; a complex weight scales and rotates.
 
     Shape:
-        - Input: :math:`(*, \text{normalized\_shape})`, complex.
+        - Input: $(*, \text{normalized\_shape})$, complex.
         - Output: same shape and dtype.
     """
     check_complex(input)
@@ -542,7 +546,7 @@ def _instance_whitening(
 
 def _affine(x: torch.Tensor, weight: torch.Tensor | None, bias: torch.Tensor | None):
     r"""``Γ x + β`` per channel of a complex ``(N, C, L)`` tensor, with the real ``(C, 3)``
-    symmetric :math:`\Gamma` as ``(γ_rr, γ_ri, γ_ii)`` and the complex ``(C,)`` :math:`\beta`."""
+    symmetric $\Gamma$ as ``(γ_rr, γ_ri, γ_ii)`` and the complex ``(C,)`` $\beta$."""
     if weight is not None:
         grr, gri, gii = weight.unbind(-1)
         x = _apply_matrix(x, _matrix_factors(grr, gri, gri, gii, x.shape[2]), None)
@@ -559,31 +563,32 @@ def complex_group_norm(
     r"""Complex group normalisation by 2x2 whitening per sample and group of channels.
 
     The ``C`` channels are split into ``num_groups`` groups of consecutive channels. For each
-    sample and group, with :math:`x = (\Re z, \Im z)^T` over the group's channels and all
+    sample and group, with $x = (\Re z, \Im z)^T$ over the group's channels and all
     spatial positions:
 
-    .. math::
-        \tilde x = (V + \epsilon I)^{-1/2} (x - \mathbb{E}[x]), \qquad
-        \text{out}_c = \begin{pmatrix} \gamma_{rr} & \gamma_{ri} \\ \gamma_{ri} & \gamma_{ii}
-        \end{pmatrix}_c \tilde x_c + \beta_c
+    $$
+    \tilde x = (V + \epsilon I)^{-1/2} (x - \mathbb{E}[x]), \qquad
+    \text{out}_c = \begin{pmatrix} \gamma_{rr} & \gamma_{ri} \\ \gamma_{ri} & \gamma_{ii}
+    \end{pmatrix}_c \tilde x_c + \beta_c
+    $$
 
-    with the biased 2x2 covariance :math:`V` of the group, inverted as in
-    :func:`complex_batch_norm` (closed form, finite wherever :math:`V` is), and the affine map
-    per channel :math:`c`. No running statistics: train and eval agree. With
-    ``num_groups = C`` it is :func:`complex_instance_norm`; with ``num_groups = 1`` each
+    with the biased 2x2 covariance $V$ of the group, inverted as in
+    `complex_batch_norm` (closed form, finite wherever $V$ is), and the affine map
+    per channel $c$. No running statistics: train and eval agree. With
+    ``num_groups = C`` it is `complex_instance_norm`; with ``num_groups = 1`` each
     sample is whitened as a whole. An empty input gives an empty output (and zero parameter
     gradients).
 
     Args:
         input: complex tensor, channels in dim 1.
         num_groups: number of groups; must divide ``C``.
-        weight: real ``(C, 3)`` symmetric :math:`\gamma` as ``(γ_rr, γ_ri, γ_ii)``, or ``None``
+        weight: real ``(C, 3)`` symmetric $\gamma$ as ``(γ_rr, γ_ri, γ_ii)``, or ``None``
             (identity).
-        bias: complex ``(C,)`` :math:`\beta`, or ``None`` (zero).
+        bias: complex ``(C,)`` $\beta$, or ``None`` (zero).
         eps: added to the diagonal of each covariance before whitening.
 
     Shape:
-        - Input: :math:`(N, C, *)` with up to three trailing dimensions, complex.
+        - Input: $(N, C, *)$ with up to three trailing dimensions, complex.
         - Output: same shape and dtype.
     """
     check_complex(input)
@@ -617,32 +622,33 @@ def complex_instance_norm(
 ) -> torch.Tensor:
     r"""Complex instance normalisation by 2x2 whitening per sample and channel.
 
-    For each sample and channel, over the spatial positions, with :math:`x = (\Re z, \Im z)^T`:
+    For each sample and channel, over the spatial positions, with $x = (\Re z, \Im z)^T$:
 
-    .. math::
-        \text{out} = \begin{pmatrix} \gamma_{rr} & \gamma_{ri} \\ \gamma_{ri} & \gamma_{ii}
-        \end{pmatrix} (V + \epsilon I)^{-1/2} (x - \mathbb{E}[x]) + \beta
+    $$
+    \text{out} = \begin{pmatrix} \gamma_{rr} & \gamma_{ri} \\ \gamma_{ri} & \gamma_{ii}
+    \end{pmatrix} (V + \epsilon I)^{-1/2} (x - \mathbb{E}[x]) + \beta
+    $$
 
-    as :func:`complex_group_norm` with ``num_groups = C``. With ``use_input_stats`` (the
+    as `complex_group_norm` with ``num_groups = C``. With ``use_input_stats`` (the
     default) each instance's own mean and biased covariance are used and the running
     statistics, if given, are updated in place with their average over the batch (the
     covariance unbiased, ``L / (L - 1)`` times the biased one for ``L`` spatial positions),
-    as :func:`torch.nn.functional.instance_norm` does. With ``use_input_stats=False`` the
-    running statistics are used, as in :func:`complex_batch_norm` in eval.
+    as `torch.nn.functional.instance_norm` does. With ``use_input_stats=False`` the
+    running statistics are used, as in `complex_batch_norm` in eval.
 
     Args:
         input: complex tensor, channels in dim 1, at least one spatial dimension.
         running_mean: complex ``(C,)`` running mean, or ``None``.
         running_cov: real ``(C, 3)`` running covariance ``(V_rr, V_ri, V_ii)``, or ``None``.
-        weight: real ``(C, 3)`` symmetric :math:`\gamma` as ``(γ_rr, γ_ri, γ_ii)``, or ``None``
+        weight: real ``(C, 3)`` symmetric $\gamma$ as ``(γ_rr, γ_ri, γ_ii)``, or ``None``
             (identity).
-        bias: complex ``(C,)`` :math:`\beta`, or ``None`` (zero).
+        bias: complex ``(C,)`` $\beta$, or ``None`` (zero).
         use_input_stats: normalise with each instance's statistics (and record them).
         momentum: weight of the batch statistic in the running update.
         eps: added to the diagonal of the covariance before whitening.
 
     Shape:
-        - Input: :math:`(N, C, L)`, :math:`(N, C, H, W)` or :math:`(N, C, D, H, W)`, complex.
+        - Input: $(N, C, L)$, $(N, C, H, W)$ or $(N, C, D, H, W)$, complex.
         - Output: same shape and dtype.
     """
     check_complex(input)
@@ -678,20 +684,20 @@ def complex_instance_norm(
 
 
 def _scaled_rsqrt(total: torch.Tensor) -> torch.Tensor:
-    r""":math:`1 / \sqrt{t}` of a positive real tensor, computed as
-    :math:`k^{-1/2} (t / k)^{-1/2}` with the constant (detached) :math:`k = t`.
+    r"""$1 / \sqrt{t}$ of a positive real tensor, computed as
+    $k^{-1/2} (t / k)^{-1/2}$ with the constant (detached) $k = t$.
 
     The value is the same; the derivative of the inverse square root is then taken near 1
-    rather than at :math:`t`, where it is of order :math:`t^{-3/2}` and underflows (e.g. in
-    float32 for :math:`|z| \sim 2^{50}`, :math:`t \sim 2^{100}`). Derivatives of any order
-    stay finite wherever :math:`t` is.
+    rather than at $t$, where it is of order $t^{-3/2}$ and underflows (e.g. in
+    float32 for $|z| \sim 2^{50}$, $t \sim 2^{100}$). Derivatives of any order
+    stay finite wherever $t$ is.
     """
     k = total.detach()
     return torch.rsqrt(k) * torch.rsqrt(total / k)
 
 
 def _power(z: torch.Tensor) -> torch.Tensor:
-    """:math:`|z|^2` without a square root."""
+    """$|z|^2$ without a square root."""
     return z.real.square() + z.imag.square()
 
 
@@ -705,15 +711,16 @@ def magnitude_batch_norm(
 ) -> torch.Tensor:
     r"""Magnitude-only batch normalisation: each channel scaled to unit mean power, phase kept.
 
-    .. math::
-        \text{out} = z \cdot \frac{\gamma}{\sqrt{\mathbb{E}\big[|z|^2\big] + \epsilon}}
+    $$
+    \text{out} = z \cdot \frac{\gamma}{\sqrt{\mathbb{E}\big[|z|^2\big] + \epsilon}}
+    $$
 
     per channel, with the expectation over the batch and spatial positions. The factor is
-    real and positive (for :math:`\gamma > 0`), so :math:`\arg(\text{out}) = \arg(z)`
-    exactly and the magnitudes :math:`|z|` are scaled, never shifted: no bias, no centring
-    (a shift of :math:`|z|` would need a clamp at 0, and a centred mean would rotate the
-    phases). With :math:`\gamma = 1` the output has :math:`\mathbb{E}|\text{out}|^2 \approx 1`
-    per channel; a negative :math:`\gamma` flips the phase by :math:`\pi`.
+    real and positive (for $\gamma > 0$), so $\arg(\text{out}) = \arg(z)$
+    exactly and the magnitudes $|z|$ are scaled, never shifted: no bias, no centring
+    (a shift of $|z|$ would need a clamp at 0, and a centred mean would rotate the
+    phases). With $\gamma = 1$ the output has $\mathbb{E}|\text{out}|^2 \approx 1$
+    per channel; a negative $\gamma$ flips the phase by $\pi$.
 
     In training (or without running statistics) the batch's mean power is used; with
     ``training=True`` the running mean power, if given, is updated in place with it
@@ -723,14 +730,14 @@ def magnitude_batch_norm(
 
     Args:
         input: complex tensor, channels in dim 1.
-        running_power: real ``(C,)`` running :math:`\mathbb{E}|z|^2`, or ``None``.
-        weight: real ``(C,)`` :math:`\gamma`, or ``None`` (one).
+        running_power: real ``(C,)`` running $\mathbb{E}|z|^2$, or ``None``.
+        weight: real ``(C,)`` $\gamma$, or ``None`` (one).
         training: use (and record) batch statistics.
         momentum: weight of the batch statistic in the running update.
-        eps: added to the mean power, in the units of :math:`|z|^2`.
+        eps: added to the mean power, in the units of $|z|^2$.
 
     Shape:
-        - Input: :math:`(N, C, *)` with up to three trailing dimensions, complex.
+        - Input: $(N, C, *)$ with up to three trailing dimensions, complex.
         - Output: same shape and dtype.
     """
     check_complex(input)
@@ -765,17 +772,18 @@ def complex_rms_norm(
 ) -> torch.Tensor:
     r"""Complex RMS normalisation over the trailing ``normalized_shape`` dimensions.
 
-    .. math::
-        \text{out} = \frac{z}{\sqrt{\mathbb{E}\big[|z|^2\big] + \epsilon}} \cdot w
+    $$
+    \text{out} = \frac{z}{\sqrt{\mathbb{E}\big[|z|^2\big] + \epsilon}} \cdot w
+    $$
 
     with the expectation over the normalised dimensions of each sample, as
-    :func:`torch.nn.functional.rms_norm` with :math:`|z|^2` for :math:`x^2`: no centring, so
+    `torch.nn.functional.rms_norm` with $|z|^2$ for $x^2$: no centring, so
     phases are kept. ``weight`` is real, of shape ``normalized_shape`` (as torch's, it scales
     each feature; a rotation belongs to the next complex layer). ``eps=None`` means
     ``torch.finfo`` of the real dtype (float32 or float64), as in torch.
 
     Shape:
-        - Input: :math:`(*, \text{normalized\_shape})`, complex.
+        - Input: $(*, \text{normalized\_shape})$, complex.
         - Output: same shape and dtype.
     """
     check_complex(input)

@@ -10,7 +10,7 @@ Max pooling compares the squared modulus as computed in the input's real dtype,
 ``(Re z)^2 + (Im z)^2``; equal squares go to the first element in scan order, as in torch's
 pooling. If a square in some window is not finite (NaN or Inf in the input, or moduli above
 about ``1.8e19`` in ``complex64``, ``1.3e154`` in ``complex128``, whose squares overflow), the
-whole call (each sample under :func:`torch.func.vmap`) compares ``|z|`` instead, so NaN
+whole call (each sample under `torch.func.vmap`) compares ``|z|`` instead, so NaN
 propagates and huge moduli stay ordered. Moduli so small that their squares underflow (below
 about ``1e-19`` in ``complex64``, ``1e-154`` in ``complex128``) are compared coarsely, and as
 equal once the squares are 0.
@@ -18,8 +18,8 @@ equal once the squares are 0.
 Windows that tile the plane in 1-D and 2-D (``stride == kernel_size``, no padding or
 dilation: the usual ``MaxPool2d(2)``) are pooled in eager mode by phasor's own elementwise
 path, about twice as fast on CPU as torch's pooling kernel, which takes the other windows,
-every 3-D and adaptive window, and every window under :func:`torch.compile` and
-:mod:`torch.func` transforms. All paths compare the same squares, so they return the same
+every 3-D and adaptive window, and every window under `torch.compile` and
+`torch.func` transforms. All paths compare the same squares, so they return the same
 winners and indices, near-ties included.
 """
 
@@ -160,7 +160,7 @@ def _check_windows(sizes, kernel_size, stride, padding, dilation, ceil_mode) -> 
 
     Only the shapes decide this (torch's kernel would return ``-inf`` there, which has no
     complex counterpart), so it is checked before pooling, outside any traced data path.
-    Output sizes follow :class:`torch.nn.MaxPool1d`; without padding every window starts
+    Output sizes follow `torch.nn.MaxPool1d`; without padding every window starts
     inside the input.
     """
     spatial = len(sizes)
@@ -190,8 +190,8 @@ def _check_windows(sizes, kernel_size, stride, padding, dilation, ceil_mode) -> 
 def _winners(input: torch.Tensor, argmax, kernel) -> torch.Tensor:
     """Winners by the computed ``|z|^2`` (first of equals), or by ``|z|`` where a square in some
     window is not finite; see the module docstring. ``argmax(key)`` is torch's real pooling
-    with indices; ``kernel`` the tiling kernel of :func:`_tiles` or ``None``. Returns the
-    flat plane index of each winner, for :func:`_gather_by_index`."""
+    with indices; ``kernel`` the tiling kernel of `_tiles` or ``None``. Returns the
+    flat plane index of each winner, for `_gather_by_index`."""
     z = input.detach()
     pairs = torch.view_as_real(z.resolve_conj())
     re, im = pairs[..., 0], pairs[..., 1]
@@ -244,19 +244,20 @@ def max_pool1d(
 ):
     r"""1-D max pooling by magnitude.
 
-    .. math::
-        \text{out}(N_i, C_j, l) = x(N_i, C_j, m^\ast), \quad
-        m^\ast = \operatorname*{arg\,max}_{m \in \text{window}(l)} |x(N_i, C_j, m)|
+    $$
+    \text{out}(N_i, C_j, l) = x(N_i, C_j, m^\ast), \quad
+    m^\ast = \operatorname*{arg\,max}_{m \in \text{window}(l)} |x(N_i, C_j, m)|
+    $$
 
-    Arguments as in :func:`torch.nn.functional.max_pool1d`; ``stride=None`` means
+    Arguments as in `torch.nn.functional.max_pool1d`; ``stride=None`` means
     ``kernel_size``. Padding never wins (it counts as ``-inf``); a window made only of
     padding raises ``ValueError``. With ``return_indices=True``
     also returns the position of each winner along ``L`` (as torch does).
 
     Shape:
-        - Input: :math:`(N, C, L_{in})` or :math:`(C, L_{in})`, complex.
-        - Output: :math:`(N, C, L_{out})` or :math:`(C, L_{out})`, same dtype, with
-          :math:`L_{out}` as in :class:`torch.nn.MaxPool1d`.
+        - Input: $(N, C, L_{in})$ or $(C, L_{in})$, complex.
+        - Output: $(N, C, L_{out})$ or $(C, L_{out})$, same dtype, with
+          $L_{out}$ as in `torch.nn.MaxPool1d`.
     """
     check_complex(input)
     check_ndim(input, (2, 3), shape=_SHAPE_1D)
@@ -277,20 +278,21 @@ def max_pool2d(
 ):
     r"""2-D max pooling by magnitude.
 
-    .. math::
-        \text{out}(N_i, C_j, h, w) = x(N_i, C_j, p^\ast), \quad
-        p^\ast = \operatorname*{arg\,max}_{p \in \text{window}(h, w)} |x(N_i, C_j, p)|
+    $$
+    \text{out}(N_i, C_j, h, w) = x(N_i, C_j, p^\ast), \quad
+    p^\ast = \operatorname*{arg\,max}_{p \in \text{window}(h, w)} |x(N_i, C_j, p)|
+    $$
 
-    Arguments as in :func:`torch.nn.functional.max_pool2d`; ``stride=None`` means
+    Arguments as in `torch.nn.functional.max_pool2d`; ``stride=None`` means
     ``kernel_size``. Padding never wins (it counts as ``-inf``); a window made only of
     padding raises ``ValueError``. With ``return_indices=True``
     also returns the flat position ``row * W_in + col`` of each winner in its ``(H, W)`` plane
     (as torch does).
 
     Shape:
-        - Input: :math:`(N, C, H_{in}, W_{in})` or :math:`(C, H_{in}, W_{in})`, complex.
-        - Output: :math:`(N, C, H_{out}, W_{out})` or :math:`(C, H_{out}, W_{out})`, same
-          dtype, with :math:`H_{out}, W_{out}` as in :class:`torch.nn.MaxPool2d`.
+        - Input: $(N, C, H_{in}, W_{in})$ or $(C, H_{in}, W_{in})$, complex.
+        - Output: $(N, C, H_{out}, W_{out})$ or $(C, H_{out}, W_{out})$, same
+          dtype, with $H_{out}, W_{out}$ as in `torch.nn.MaxPool2d`.
     """
     check_complex(input)
     check_ndim(input, (3, 4), shape=_SHAPE_2D)
@@ -311,21 +313,22 @@ def max_pool3d(
 ):
     r"""3-D max pooling by magnitude.
 
-    .. math::
-        \text{out}(N_i, C_j, d, h, w) = x(N_i, C_j, p^\ast), \quad
-        p^\ast = \operatorname*{arg\,max}_{p \in \text{window}(d, h, w)} |x(N_i, C_j, p)|
+    $$
+    \text{out}(N_i, C_j, d, h, w) = x(N_i, C_j, p^\ast), \quad
+    p^\ast = \operatorname*{arg\,max}_{p \in \text{window}(d, h, w)} |x(N_i, C_j, p)|
+    $$
 
-    Arguments as in :func:`torch.nn.functional.max_pool3d`; ``stride=None`` means
-    ``kernel_size``. Ties, NaN and padding as in :func:`max_pool2d`. With
+    Arguments as in `torch.nn.functional.max_pool3d`; ``stride=None`` means
+    ``kernel_size``. Ties, NaN and padding as in `max_pool2d`. With
     ``return_indices=True`` also returns the flat position ``(d * H_in + h) * W_in + w`` of
     each winner in its ``(D, H, W)`` volume (as torch does).
 
     Shape:
-        - Input: :math:`(N, C, D_{in}, H_{in}, W_{in})` or :math:`(C, D_{in}, H_{in}, W_{in})`,
+        - Input: $(N, C, D_{in}, H_{in}, W_{in})$ or $(C, D_{in}, H_{in}, W_{in})$,
           complex.
-        - Output: :math:`(N, C, D_{out}, H_{out}, W_{out})` or
-          :math:`(C, D_{out}, H_{out}, W_{out})`, same dtype, with the sizes as in
-          :class:`torch.nn.MaxPool3d`.
+        - Output: $(N, C, D_{out}, H_{out}, W_{out})$ or
+          $(C, D_{out}, H_{out}, W_{out})$, same dtype, with the sizes as in
+          `torch.nn.MaxPool3d`.
     """
     check_complex(input)
     check_ndim(input, (4, 5), shape=_SHAPE_3D)
@@ -347,19 +350,20 @@ def _adaptive_max_pool(input, pool, spatial, output_size, return_indices):
 def adaptive_max_pool1d(input: torch.Tensor, output_size, return_indices: bool = False):
     r"""1-D adaptive max pooling by magnitude.
 
-    .. math::
-        \text{out}(N_i, C_j, l) = x(N_i, C_j, m^\ast), \quad
-        m^\ast = \operatorname*{arg\,max}_{\lfloor l L_{in} / L_{out} \rfloor \le m <
-        \lceil (l + 1) L_{in} / L_{out} \rceil} |x(N_i, C_j, m)|
+    $$
+    \text{out}(N_i, C_j, l) = x(N_i, C_j, m^\ast), \quad
+    m^\ast = \operatorname*{arg\,max}_{\lfloor l L_{in} / L_{out} \rfloor \le m <
+    \lceil (l + 1) L_{in} / L_{out} \rceil} |x(N_i, C_j, m)|
+    $$
 
-    The bins are those of :func:`torch.nn.functional.adaptive_max_pool1d`; ties and NaN as in
-    :func:`max_pool1d`. With ``return_indices=True`` also returns the position of each winner
+    The bins are those of `torch.nn.functional.adaptive_max_pool1d`; ties and NaN as in
+    `max_pool1d`. With ``return_indices=True`` also returns the position of each winner
     along ``L``.
 
     Shape:
-        - Input: :math:`(N, C, L_{in})` or :math:`(C, L_{in})`, complex.
-        - Output: :math:`(N, C, L_{out})` or :math:`(C, L_{out})` with
-          :math:`L_{out} = \text{output\_size}`, same dtype.
+        - Input: $(N, C, L_{in})$ or $(C, L_{in})$, complex.
+        - Output: $(N, C, L_{out})$ or $(C, L_{out})$ with
+          $L_{out} = \text{output\_size}$, same dtype.
     """
     check_complex(input)
     check_ndim(input, (2, 3), shape=_SHAPE_1D)
@@ -369,22 +373,23 @@ def adaptive_max_pool1d(input: torch.Tensor, output_size, return_indices: bool =
 def adaptive_max_pool2d(input: torch.Tensor, output_size, return_indices: bool = False):
     r"""2-D adaptive max pooling by magnitude.
 
-    .. math::
-        \text{out}(N_i, C_j, h, w) = x(N_i, C_j, p^\ast), \quad
-        p^\ast = \operatorname*{arg\,max}_{p \in \text{bin}(h) \times \text{bin}(w)}
-        |x(N_i, C_j, p)|
+    $$
+    \text{out}(N_i, C_j, h, w) = x(N_i, C_j, p^\ast), \quad
+    p^\ast = \operatorname*{arg\,max}_{p \in \text{bin}(h) \times \text{bin}(w)}
+    |x(N_i, C_j, p)|
+    $$
 
-    with the bins :math:`\text{bin}(h) = [\lfloor h H_{in} / H_{out} \rfloor,
-    \lceil (h + 1) H_{in} / H_{out} \rceil)` of
-    :func:`torch.nn.functional.adaptive_max_pool2d` (likewise along ``W``). ``output_size`` is
+    with the bins $\text{bin}(h) = [\lfloor h H_{in} / H_{out} \rfloor,
+    \lceil (h + 1) H_{in} / H_{out} \rceil)$ of
+    `torch.nn.functional.adaptive_max_pool2d` (likewise along ``W``). ``output_size`` is
     an int or a pair; ``None`` in a pair keeps that input size. Ties and NaN as in
-    :func:`max_pool2d`; with ``return_indices=True`` also returns the flat position
+    `max_pool2d`; with ``return_indices=True`` also returns the flat position
     ``row * W_in + col`` of each winner.
 
     Shape:
-        - Input: :math:`(N, C, H_{in}, W_{in})` or :math:`(C, H_{in}, W_{in})`, complex.
-        - Output: :math:`(N, C, H_{out}, W_{out})` or :math:`(C, H_{out}, W_{out})` with
-          :math:`(H_{out}, W_{out}) = \text{output\_size}`, same dtype.
+        - Input: $(N, C, H_{in}, W_{in})$ or $(C, H_{in}, W_{in})$, complex.
+        - Output: $(N, C, H_{out}, W_{out})$ or $(C, H_{out}, W_{out})$ with
+          $(H_{out}, W_{out}) = \text{output\_size}$, same dtype.
     """
     check_complex(input)
     check_ndim(input, (3, 4), shape=_SHAPE_2D)
@@ -394,22 +399,23 @@ def adaptive_max_pool2d(input: torch.Tensor, output_size, return_indices: bool =
 def adaptive_max_pool3d(input: torch.Tensor, output_size, return_indices: bool = False):
     r"""3-D adaptive max pooling by magnitude.
 
-    .. math::
-        \text{out}(N_i, C_j, d, h, w) = x(N_i, C_j, p^\ast), \quad
-        p^\ast = \operatorname*{arg\,max}_{p \in \text{bin}(d) \times \text{bin}(h)
-        \times \text{bin}(w)} |x(N_i, C_j, p)|
+    $$
+    \text{out}(N_i, C_j, d, h, w) = x(N_i, C_j, p^\ast), \quad
+    p^\ast = \operatorname*{arg\,max}_{p \in \text{bin}(d) \times \text{bin}(h)
+    \times \text{bin}(w)} |x(N_i, C_j, p)|
+    $$
 
-    with the bins of :func:`torch.nn.functional.adaptive_max_pool3d` (as in
-    :func:`adaptive_max_pool2d`). ``output_size`` is an int or a triple; ``None`` keeps that
+    with the bins of `torch.nn.functional.adaptive_max_pool3d` (as in
+    `adaptive_max_pool2d`). ``output_size`` is an int or a triple; ``None`` keeps that
     input size. With ``return_indices=True`` also returns the flat position
     ``(d * H_in + h) * W_in + w`` of each winner.
 
     Shape:
-        - Input: :math:`(N, C, D_{in}, H_{in}, W_{in})` or :math:`(C, D_{in}, H_{in}, W_{in})`,
+        - Input: $(N, C, D_{in}, H_{in}, W_{in})$ or $(C, D_{in}, H_{in}, W_{in})$,
           complex.
-        - Output: :math:`(N, C, D_{out}, H_{out}, W_{out})` or
-          :math:`(C, D_{out}, H_{out}, W_{out})` with
-          :math:`(D_{out}, H_{out}, W_{out}) = \text{output\_size}`, same dtype.
+        - Output: $(N, C, D_{out}, H_{out}, W_{out})$ or
+          $(C, D_{out}, H_{out}, W_{out})$ with
+          $(D_{out}, H_{out}, W_{out}) = \text{output\_size}$, same dtype.
     """
     check_complex(input)
     check_ndim(input, (4, 5), shape=_SHAPE_3D)
@@ -430,14 +436,15 @@ def avg_pool1d(
 ) -> torch.Tensor:
     r"""1-D average pooling of the real and imaginary parts.
 
-    .. math::
-        \text{out} = \operatorname{avgpool}(\Re x) + i\,\operatorname{avgpool}(\Im x)
+    $$
+    \text{out} = \operatorname{avgpool}(\Re x) + i\,\operatorname{avgpool}(\Im x)
+    $$
 
-    Arguments as in :func:`torch.nn.functional.avg_pool1d`.
+    Arguments as in `torch.nn.functional.avg_pool1d`.
 
     Shape:
-        - Input: :math:`(N, C, L_{in})` or :math:`(C, L_{in})`, complex.
-        - Output: :math:`(N, C, L_{out})` or :math:`(C, L_{out})`, same dtype.
+        - Input: $(N, C, L_{in})$ or $(C, L_{in})$, complex.
+        - Output: $(N, C, L_{out})$ or $(C, L_{out})$, same dtype.
     """
     check_complex(input)
     check_ndim(input, (2, 3), shape=_SHAPE_1D)
@@ -463,14 +470,15 @@ def avg_pool2d(
 ) -> torch.Tensor:
     r"""2-D average pooling of the real and imaginary parts.
 
-    .. math::
-        \text{out} = \operatorname{avgpool}(\Re x) + i\,\operatorname{avgpool}(\Im x)
+    $$
+    \text{out} = \operatorname{avgpool}(\Re x) + i\,\operatorname{avgpool}(\Im x)
+    $$
 
-    Arguments as in :func:`torch.nn.functional.avg_pool2d`.
+    Arguments as in `torch.nn.functional.avg_pool2d`.
 
     Shape:
-        - Input: :math:`(N, C, H_{in}, W_{in})` or :math:`(C, H_{in}, W_{in})`, complex.
-        - Output: :math:`(N, C, H_{out}, W_{out})` or :math:`(C, H_{out}, W_{out})`, same dtype.
+        - Input: $(N, C, H_{in}, W_{in})$ or $(C, H_{in}, W_{in})$, complex.
+        - Output: $(N, C, H_{out}, W_{out})$ or $(C, H_{out}, W_{out})$, same dtype.
     """
     check_complex(input)
     check_ndim(input, (3, 4), shape=_SHAPE_2D)
@@ -497,16 +505,17 @@ def avg_pool3d(
 ) -> torch.Tensor:
     r"""3-D average pooling of the real and imaginary parts.
 
-    .. math::
-        \text{out} = \operatorname{avgpool}(\Re x) + i\,\operatorname{avgpool}(\Im x)
+    $$
+    \text{out} = \operatorname{avgpool}(\Re x) + i\,\operatorname{avgpool}(\Im x)
+    $$
 
-    Arguments as in :func:`torch.nn.functional.avg_pool3d`.
+    Arguments as in `torch.nn.functional.avg_pool3d`.
 
     Shape:
-        - Input: :math:`(N, C, D_{in}, H_{in}, W_{in})` or :math:`(C, D_{in}, H_{in}, W_{in})`,
+        - Input: $(N, C, D_{in}, H_{in}, W_{in})$ or $(C, D_{in}, H_{in}, W_{in})$,
           complex.
-        - Output: :math:`(N, C, D_{out}, H_{out}, W_{out})` or
-          :math:`(C, D_{out}, H_{out}, W_{out})`, same dtype.
+        - Output: $(N, C, D_{out}, H_{out}, W_{out})$ or
+          $(C, D_{out}, H_{out}, W_{out})$, same dtype.
     """
     check_complex(input)
     check_ndim(input, (4, 5), shape=_SHAPE_3D)
@@ -525,15 +534,16 @@ def avg_pool3d(
 def adaptive_avg_pool1d(input: torch.Tensor, output_size) -> torch.Tensor:
     r"""1-D adaptive average pooling of the real and imaginary parts.
 
-    .. math::
-        \text{out} = \operatorname{aap}(\Re x) + i\,\operatorname{aap}(\Im x)
+    $$
+    \text{out} = \operatorname{aap}(\Re x) + i\,\operatorname{aap}(\Im x)
+    $$
 
-    where :math:`\operatorname{aap}` is torch's adaptive average pooling.
+    where $\operatorname{aap}$ is torch's adaptive average pooling.
 
     Shape:
-        - Input: :math:`(N, C, L_{in})` or :math:`(C, L_{in})`, complex.
-        - Output: :math:`(N, C, L_{out})` or :math:`(C, L_{out})` with
-          :math:`L_{out} = \text{output\_size}`, same dtype.
+        - Input: $(N, C, L_{in})$ or $(C, L_{in})$, complex.
+        - Output: $(N, C, L_{out})$ or $(C, L_{out})$ with
+          $L_{out} = \text{output\_size}$, same dtype.
     """
     check_complex(input)
     check_ndim(input, (2, 3), shape=_SHAPE_1D)
@@ -543,16 +553,17 @@ def adaptive_avg_pool1d(input: torch.Tensor, output_size) -> torch.Tensor:
 def adaptive_avg_pool2d(input: torch.Tensor, output_size) -> torch.Tensor:
     r"""2-D adaptive average pooling of the real and imaginary parts.
 
-    .. math::
-        \text{out} = \operatorname{aap}(\Re x) + i\,\operatorname{aap}(\Im x)
+    $$
+    \text{out} = \operatorname{aap}(\Re x) + i\,\operatorname{aap}(\Im x)
+    $$
 
-    where :math:`\operatorname{aap}` is torch's adaptive average pooling.
+    where $\operatorname{aap}$ is torch's adaptive average pooling.
     ``output_size`` is an int or a pair; ``None`` in a pair keeps that input size.
 
     Shape:
-        - Input: :math:`(N, C, H_{in}, W_{in})` or :math:`(C, H_{in}, W_{in})`, complex.
-        - Output: :math:`(N, C, H_{out}, W_{out})` or :math:`(C, H_{out}, W_{out})` with
-          :math:`(H_{out}, W_{out}) = \text{output\_size}`, same dtype.
+        - Input: $(N, C, H_{in}, W_{in})$ or $(C, H_{in}, W_{in})$, complex.
+        - Output: $(N, C, H_{out}, W_{out})$ or $(C, H_{out}, W_{out})$ with
+          $(H_{out}, W_{out}) = \text{output\_size}$, same dtype.
     """
     check_complex(input)
     check_ndim(input, (3, 4), shape=_SHAPE_2D)
@@ -562,18 +573,19 @@ def adaptive_avg_pool2d(input: torch.Tensor, output_size) -> torch.Tensor:
 def adaptive_avg_pool3d(input: torch.Tensor, output_size) -> torch.Tensor:
     r"""3-D adaptive average pooling of the real and imaginary parts.
 
-    .. math::
-        \text{out} = \operatorname{aap}(\Re x) + i\,\operatorname{aap}(\Im x)
+    $$
+    \text{out} = \operatorname{aap}(\Re x) + i\,\operatorname{aap}(\Im x)
+    $$
 
-    where :math:`\operatorname{aap}` is torch's adaptive average pooling.
+    where $\operatorname{aap}$ is torch's adaptive average pooling.
     ``output_size`` is an int or a triple; ``None`` in a triple keeps that input size.
 
     Shape:
-        - Input: :math:`(N, C, D_{in}, H_{in}, W_{in})` or :math:`(C, D_{in}, H_{in}, W_{in})`,
+        - Input: $(N, C, D_{in}, H_{in}, W_{in})$ or $(C, D_{in}, H_{in}, W_{in})$,
           complex.
-        - Output: :math:`(N, C, D_{out}, H_{out}, W_{out})` or
-          :math:`(C, D_{out}, H_{out}, W_{out})` with
-          :math:`(D_{out}, H_{out}, W_{out}) = \text{output\_size}`, same dtype.
+        - Output: $(N, C, D_{out}, H_{out}, W_{out})$ or
+          $(C, D_{out}, H_{out}, W_{out})$ with
+          $(D_{out}, H_{out}, W_{out}) = \text{output\_size}$, same dtype.
     """
     check_complex(input)
     check_ndim(input, (4, 5), shape=_SHAPE_3D)
@@ -620,24 +632,25 @@ def _spectral_pool(input: torch.Tensor, output_size, spatial: int) -> torch.Tens
 def spectral_pool1d(input: torch.Tensor, output_size) -> torch.Tensor:
     r"""1-D spectral pooling (Rippel et al. 2015): keep the ``output_size`` lowest frequencies.
 
-    With :math:`X_k = \frac{1}{L_{in}} \sum_m x_m e^{-2\pi i k m / L_{in}}` (DFT over ``L``),
+    With $X_k = \frac{1}{L_{in}} \sum_m x_m e^{-2\pi i k m / L_{in}}$ (DFT over ``L``),
 
-    .. math::
-        \text{out}_j = \sum_{k \in B} X_k\, e^{2\pi i k j / L_{out}}, \qquad
-        B = \{k : -L_{out}/2 \le k \le L_{out}/2\},
+    $$
+    \text{out}_j = \sum_{k \in B} X_k\, e^{2\pi i k j / L_{out}}, \qquad
+    B = \{k : -L_{out}/2 \le k \le L_{out}/2\},
+    $$
 
     that is the band-limited trigonometric interpolant of ``x`` sampled at
-    :math:`t_j = j L_{in} / L_{out}`. A constant stays constant, and a signal made of the
-    frequencies in :math:`B` is resampled exactly. For odd :math:`L_{out}` the band is
-    :math:`|k| \le (L_{out} - 1)/2`; for even :math:`L_{out}` it holds both
-    :math:`\pm L_{out}/2`, which alias onto the output's one Nyquist bin, so their
+    $t_j = j L_{in} / L_{out}$. A constant stays constant, and a signal made of the
+    frequencies in $B$ is resampled exactly. For odd $L_{out}$ the band is
+    $|k| \le (L_{out} - 1)/2$; for even $L_{out}$ it holds both
+    $\pm L_{out}/2$, which alias onto the output's one Nyquist bin, so their
     coefficients add up there (as sampling does; a real signal stays real).
     ``output_size = L_in`` is the identity; larger sizes raise ``ValueError``.
 
     Shape:
-        - Input: :math:`(N, C, L_{in})` or :math:`(C, L_{in})`, complex.
-        - Output: :math:`(N, C, L_{out})` or :math:`(C, L_{out})` with
-          :math:`L_{out} = \text{output\_size}`, same dtype.
+        - Input: $(N, C, L_{in})$ or $(C, L_{in})$, complex.
+        - Output: $(N, C, L_{out})$ or $(C, L_{out})$ with
+          $L_{out} = \text{output\_size}$, same dtype.
     """
     check_complex(input)
     check_ndim(input, (2, 3), shape=_SHAPE_1D)
@@ -647,25 +660,26 @@ def spectral_pool1d(input: torch.Tensor, output_size) -> torch.Tensor:
 def spectral_pool2d(input: torch.Tensor, output_size) -> torch.Tensor:
     r"""2-D spectral pooling (Rippel et al. 2015): keep the lowest frequencies of the 2-D DFT.
 
-    With :math:`X_{kl}` the DFT over ``(H, W)`` divided by :math:`H_{in} W_{in}`,
+    With $X_{kl}$ the DFT over ``(H, W)`` divided by $H_{in} W_{in}$,
 
-    .. math::
-        \text{out}_{ab} = \sum_{k \in B_H} \sum_{l \in B_W} X_{kl}\,
-        e^{2\pi i (k a / H_{out} + l b / W_{out})}, \qquad
-        B_H = \{k : -H_{out}/2 \le k \le H_{out}/2\}
+    $$
+    \text{out}_{ab} = \sum_{k \in B_H} \sum_{l \in B_W} X_{kl}\,
+    e^{2\pi i (k a / H_{out} + l b / W_{out})}, \qquad
+    B_H = \{k : -H_{out}/2 \le k \le H_{out}/2\}
+    $$
 
-    (likewise :math:`B_W`): the centred crop of the spectrum, inverse-transformed, so that a
+    (likewise $B_W$): the centred crop of the spectrum, inverse-transformed, so that a
     constant image stays constant and an image made of the frequencies in
-    :math:`B_H \times B_W` is resampled exactly at the coarse grid
-    :math:`(a H_{in} / H_{out}, b W_{in} / W_{out})`. Even sizes: the two Nyquist
-    frequencies :math:`\pm H_{out}/2` add up in the output's Nyquist row (likewise columns),
-    see :func:`spectral_pool1d`. ``output_size`` is an int or a pair, ``None`` keeps that
+    $B_H \times B_W$ is resampled exactly at the coarse grid
+    $(a H_{in} / H_{out}, b W_{in} / W_{out})$. Even sizes: the two Nyquist
+    frequencies $\pm H_{out}/2$ add up in the output's Nyquist row (likewise columns),
+    see `spectral_pool1d`. ``output_size`` is an int or a pair, ``None`` keeps that
     input size; each size must lie in ``1 .. input size``.
 
     Shape:
-        - Input: :math:`(N, C, H_{in}, W_{in})` or :math:`(C, H_{in}, W_{in})`, complex.
-        - Output: :math:`(N, C, H_{out}, W_{out})` or :math:`(C, H_{out}, W_{out})` with
-          :math:`(H_{out}, W_{out}) = \text{output\_size}`, same dtype.
+        - Input: $(N, C, H_{in}, W_{in})$ or $(C, H_{in}, W_{in})$, complex.
+        - Output: $(N, C, H_{out}, W_{out})$ or $(C, H_{out}, W_{out})$ with
+          $(H_{out}, W_{out}) = \text{output\_size}$, same dtype.
     """
     check_complex(input)
     check_ndim(input, (3, 4), shape=_SHAPE_2D)

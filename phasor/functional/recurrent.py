@@ -1,25 +1,25 @@
 r"""Complex recurrent cells: GRU, LSTM and the unitary RNN of Arjovsky et al. (2016).
 
 The GRU and LSTM cells use torch's gate layout and equations with complex weights, inputs and
-states. A gate needs a *real-valued* squashing of a complex pre-activation :math:`a`; two
+states. A gate needs a *real-valued* squashing of a complex pre-activation $a$; two
 conventions are offered (argument ``gate``):
 
 ``"real"`` (phasor's default)
-    :math:`g = \sigma(\Re a)`, a real gate in :math:`(0, 1)` that scales the modulus of each
+    $g = \sigma(\Re a)$, a real gate in $(0, 1)$ that scales the modulus of each
     complex unit and leaves its phase alone. The GRU update
-    :math:`h' = (1 - z) n + z h` stays a convex combination per unit, so
-    :math:`|h'| \le \max(|n|, |h|)`, and for real weights and real data every cell equals
+    $h' = (1 - z) n + z h$ stays a convex combination per unit, so
+    $|h'| \le \max(|n|, |h|)$, and for real weights and real data every cell equals
     torch's cell exactly (the imaginary parts stay zero).
 ``"split"``
-    :math:`g = \sigma(\Re a) + i\,\sigma(\Im a)` (:func:`~phasor.functional.split_sigmoid`),
+    $g = \sigma(\Re a) + i\,\sigma(\Im a)$ ([`split_sigmoid`][phasor.functional.activation.split_sigmoid]),
     multiplied as a complex number: the convention of complexPyTorch's ``ComplexGRUCell`` and
     of complextorch's ``GRUCell``/``LSTMCell`` (split "type-A" sigmoid). Such a gate rotates
-    the state it multiplies and can have modulus up to :math:`\sqrt 2`; with real data it
-    does not reduce to torch's cell (its imaginary part is :math:`\sigma(0) = 1/2`).
+    the state it multiplies and can have modulus up to $\sqrt 2$; with real data it
+    does not reduce to torch's cell (its imaginary part is $\sigma(0) = 1/2$).
 
 The candidate (GRU) and cell-output (LSTM) nonlinearity is complex (argument ``activation``):
-``"split_tanh"`` (default, :func:`~phasor.functional.split_tanh`, as both libraries above) or
-``"amp_phase_tanh"`` (:func:`~phasor.functional.amp_phase_tanh`, which keeps the phase).
+``"split_tanh"`` (default, [`split_tanh`][phasor.functional.activation.split_tanh], as both libraries above) or
+``"amp_phase_tanh"`` ([`amp_phase_tanh`][phasor.functional.activation.amp_phase_tanh], which keeps the phase).
 
 Every function takes ``input`` of shape ``(*, input_size)`` and states ``(*, hidden_size)``
 with the same leading dimensions (``*`` may be empty: an unbatched step).
@@ -144,15 +144,16 @@ def gru_cell(
 ) -> torch.Tensor:
     r"""One step of a complex GRU, with torch's gate layout ``(r, z, n)``.
 
-    .. math::
-        r &= \gamma(W_{ir} x + b_{ir} + W_{hr} h + b_{hr}) \\
-        z &= \gamma(W_{iz} x + b_{iz} + W_{hz} h + b_{hz}) \\
-        n &= \phi\bigl(W_{in} x + b_{in} + r \odot (W_{hn} h + b_{hn})\bigr) \\
-        h' &= (1 - z) \odot n + z \odot h
+    $$
+    r &= \gamma(W_{ir} x + b_{ir} + W_{hr} h + b_{hr}) \\
+    z &= \gamma(W_{iz} x + b_{iz} + W_{hz} h + b_{hz}) \\
+    n &= \phi\bigl(W_{in} x + b_{in} + r \odot (W_{hn} h + b_{hn})\bigr) \\
+    h' &= (1 - z) \odot n + z \odot h
+    $$
 
-    with the gate squashing :math:`\gamma` (``gate``: ``"real"`` gives
-    :math:`\sigma(\Re a)`, ``"split"`` gives :math:`\sigma(\Re a) + i\sigma(\Im a)`) and the
-    complex candidate nonlinearity :math:`\phi` (``activation``: ``"split_tanh"`` or
+    with the gate squashing $\gamma$ (``gate``: ``"real"`` gives
+    $\sigma(\Re a)$, ``"split"`` gives $\sigma(\Re a) + i\sigma(\Im a)$) and the
+    complex candidate nonlinearity $\phi$ (``activation``: ``"split_tanh"`` or
     ``"amp_phase_tanh"``); see the module docstring. Products are complex, with no
     conjugation of the weights.
 
@@ -161,13 +162,14 @@ def gru_cell(
         hx: complex hidden state.
         w_ih: complex ``(3 * hidden_size, input_size)``, rows ``W_ir; W_iz; W_in``.
         w_hh: complex ``(3 * hidden_size, hidden_size)``, rows ``W_hr; W_hz; W_hn``.
-        b_ih, b_hh: optional complex ``(3 * hidden_size,)``.
+        b_ih: optional complex ``(3 * hidden_size,)``.
+        b_hh: optional complex ``(3 * hidden_size,)``.
         gate: ``"real"`` (default) or ``"split"``.
         activation: ``"split_tanh"`` (default) or ``"amp_phase_tanh"``.
 
     Shape:
-        - Input: :math:`(*, H_{in})`.
-        - Hidden state and output: :math:`(*, H)`, dtype of the weights.
+        - Input: $(*, H_{in})$.
+        - Hidden state and output: $(*, H)$, dtype of the weights.
     """
     gate_fn, act_fn = _resolve_gate(gate), _resolve_activation(activation)
     _check_weights(w_ih, w_hh, 3, "GRU")
@@ -187,26 +189,28 @@ def lstm_cell(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     r"""One step of a complex LSTM, with torch's gate layout ``(i, f, g, o)``.
 
-    .. math::
-        (a_i, a_f, a_g, a_o) &= W_{ih} x + b_{ih} + W_{hh} h + b_{hh} \\
-        c' &= \gamma(a_f) \odot c + \gamma(a_i) \odot \phi(a_g) \\
-        h' &= \gamma(a_o) \odot \phi(c')
+    $$
+    (a_i, a_f, a_g, a_o) &= W_{ih} x + b_{ih} + W_{hh} h + b_{hh} \\
+    c' &= \gamma(a_f) \odot c + \gamma(a_i) \odot \phi(a_g) \\
+    h' &= \gamma(a_o) \odot \phi(c')
+    $$
 
-    with the gate squashing :math:`\gamma` and the complex nonlinearity :math:`\phi` of
-    :func:`gru_cell` (``gate``, ``activation``; see the module docstring).
+    with the gate squashing $\gamma$ and the complex nonlinearity $\phi$ of
+    `gru_cell` (``gate``, ``activation``; see the module docstring).
 
     Args:
         input: complex input, or real of the weights' real dtype.
         hx: the pair ``(h, c)`` of complex hidden and cell states.
         w_ih: complex ``(4 * hidden_size, input_size)``, rows ``W_ii; W_if; W_ig; W_io``.
         w_hh: complex ``(4 * hidden_size, hidden_size)``.
-        b_ih, b_hh: optional complex ``(4 * hidden_size,)``.
+        b_ih: optional complex ``(4 * hidden_size,)``.
+        b_hh: optional complex ``(4 * hidden_size,)``.
         gate: ``"real"`` (default) or ``"split"``.
         activation: ``"split_tanh"`` (default) or ``"amp_phase_tanh"``.
 
     Shape:
-        - Input: :math:`(*, H_{in})`.
-        - ``h``, ``c`` and the outputs ``(h', c')``: :math:`(*, H)`, dtype of the weights.
+        - Input: $(*, H_{in})$.
+        - ``h``, ``c`` and the outputs ``(h', c')``: $(*, H)$, dtype of the weights.
     """
     gate_fn, act_fn = _resolve_gate(gate), _resolve_activation(activation)
     _check_weights(w_ih, w_hh, 4, "LSTM")
@@ -218,20 +222,20 @@ def lstm_cell(
 
 
 def unitary_matrix(a: torch.Tensor) -> torch.Tensor:
-    r"""The unitary matrix :math:`W = \exp(A - A^H)` of an unconstrained square complex ``a``.
+    r"""The unitary matrix $W = \exp(A - A^H)$ of an unconstrained square complex ``a``.
 
-    :math:`S = A - A^H` is skew-Hermitian (:math:`S^H = -S`), so
-    :math:`W^H W = e^{-S} e^{S} = I` exactly up to rounding, whatever ``a`` is: gradient
+    $S = A - A^H$ is skew-Hermitian ($S^H = -S$), so
+    $W^H W = e^{-S} e^{S} = I$ exactly up to rounding, whatever ``a`` is: gradient
     steps on ``a`` never leave the unitary group (the exponential parametrisation of
     Lezcano-Casado & Martínez-Rubio 2019). Every unitary matrix is reached (``a = S / 2``
-    with ``S`` a logarithm of ``W``). It is evaluated as :math:`e^{-i} \exp(S + iI)`, the same
-    matrix, where :func:`torch.linalg.matrix_exp` is accurate to about ``1e-15`` in
+    with ``S`` a logarithm of ``W``). It is evaluated as $e^{-i} \exp(S + iI)$, the same
+    matrix, where `torch.linalg.matrix_exp` is accurate to about ``1e-15`` in
     complex128 for small generators too (``W^H W = I`` to ``1e-12`` measured for generator
     entries from ``1e-6`` to ``50``).
 
     Shape:
-        - ``a``: :math:`(*, H, H)`, complex.
-        - Output: :math:`(*, H, H)`, same dtype.
+        - ``a``: $(*, H, H)$, complex.
+        - Output: $(*, H, H)$, same dtype.
     """
     check_complex(a, "a")
     if a.dim() < 2 or a.shape[-1] != a.shape[-2]:
@@ -264,26 +268,27 @@ def unitary_rnn_cell(
 ) -> torch.Tensor:
     r"""One step of the unitary RNN of Arjovsky, Shah & Bengio (2016).
 
-    .. math::
-        h' = \mathrm{modReLU}\bigl(W_{ih} x + b_{ih} + W h,\ b\bigr), \qquad
-        W = \exp(A - A^H)
+    $$
+    h' = \mathrm{modReLU}\bigl(W_{ih} x + b_{ih} + W h,\ b\bigr), \qquad
+    W = \exp(A - A^H)
+    $$
 
-    :math:`W` is exactly unitary (:func:`unitary_matrix`), so the linear part of the
-    recurrence neither grows nor shrinks the state: :math:`\|W h\| = \|h\|`.
-    :func:`~phasor.functional.modrelu` with the real per-feature bias :math:`b` is the
-    nonlinearity; for :math:`b = 0` it is the identity.
+    $W$ is exactly unitary (`unitary_matrix`), so the linear part of the
+    recurrence neither grows nor shrinks the state: $\|W h\| = \|h\|$.
+    [`modrelu`][phasor.functional.activation.modrelu] with the real per-feature bias $b$ is the
+    nonlinearity; for $b = 0$ it is the identity.
 
     Args:
         input: complex input, or real of the weights' real dtype.
         hx: complex hidden state.
         w_ih: complex ``(hidden_size, input_size)``.
-        a_hh: complex ``(hidden_size, hidden_size)``, the unconstrained generator :math:`A`.
+        a_hh: complex ``(hidden_size, hidden_size)``, the unconstrained generator $A$.
         modrelu_bias: real ``(hidden_size,)`` of the weights' real dtype.
         b_ih: optional complex ``(hidden_size,)``.
 
     Shape:
-        - Input: :math:`(*, H_{in})`.
-        - Hidden state and output: :math:`(*, H)`, dtype of the weights.
+        - Input: $(*, H_{in})$.
+        - Hidden state and output: $(*, H)$, dtype of the weights.
     """
     check_complex(w_ih, "w_ih")
     w_hh = unitary_matrix(a_hh)

@@ -1,15 +1,15 @@
 r"""Spectral front ends: STFT / ISTFT in the conv layout and complex wavelet filterbanks.
 
-:func:`stft` wraps :func:`torch.stft` for multichannel signals: a ``(batch, channel, time)``
+`stft` wraps `torch.stft` for multichannel signals: a ``(batch, channel, time)``
 waveform, real or complex, becomes a ``(batch, channel, freq, time)`` complex spectrogram,
-the layout of :func:`phasor.functional.conv2d`; :func:`istft` inverts it. Unlike
-:func:`torch.stft`, ``window=None`` means a periodic Hann window of ``win_length`` (the
-usual choice, and the one :func:`torch.stft` warns about leaving out); pass
+the layout of [`phasor.functional.conv2d`][phasor.functional.conv.conv2d]; `istft` inverts it. Unlike
+`torch.stft`, ``window=None`` means a periodic Hann window of ``win_length`` (the
+usual choice, and the one `torch.stft` warns about leaving out); pass
 ``torch.ones(win_length)`` for a rectangular window.
 
-:func:`filterbank_kernels` gives the initial kernels of
-:class:`phasor.nn.ComplexFilterbank`: Gabor or Morlet wavelets at log-spaced centre
-frequencies, for :func:`phasor.functional.conv1d` on waveforms.
+`filterbank_kernels` gives the initial kernels of
+[`phasor.nn.ComplexFilterbank`][phasor.nn.spectral.ComplexFilterbank]: Gabor or Morlet wavelets at log-spaced centre
+frequencies, for [`phasor.functional.conv1d`][phasor.functional.conv.conv1d] on waveforms.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from phasor._validation import COMPLEX_DTYPES, REAL_DTYPES, check_complex, check
 __all__ = ["FILTERBANK_INITS", "filterbank_kernels", "istft", "stft"]
 
 FILTERBANK_INITS: tuple[str, ...] = ("gabor", "morlet")
+"""The initial wavelets of `ComplexFilterbank`: Gabor or Morlet."""
 _MORLET_OMEGA0 = 6.0  # cycles of the Morlet carrier per envelope width, the usual choice
 
 
@@ -59,11 +60,12 @@ def stft(
 ) -> torch.Tensor:
     r"""Short-time Fourier transform of every channel, in the layout of the 2-D conv layers.
 
-    .. math::
-        X[c, f, m] = \sum_{n=0}^{N_\text{fft} - 1} w[n]\, x_c[m H + n]\,
-        e^{-2\pi i f n / N_\text{fft}}
+    $$
+    X[c, f, m] = \sum_{n=0}^{N_\text{fft} - 1} w[n]\, x_c[m H + n]\,
+    e^{-2\pi i f n / N_\text{fft}}
+    $$
 
-    computed by :func:`torch.stft` (``return_complex=True``) on the flattened
+    computed by `torch.stft` (``return_complex=True``) on the flattened
     ``(batch * channel, time)`` signals; the arguments mean what they mean there, except
     ``window=None``, which is a periodic Hann window of ``win_length`` (not a rectangular
     one). ``hop_length`` defaults to ``n_fft // 4``, ``win_length`` to ``n_fft``. A real
@@ -129,10 +131,10 @@ def istft(
     length: int | None = None,
     return_complex: bool = False,
 ) -> torch.Tensor:
-    r"""Inverse of :func:`stft`: overlap-add of the inverse transforms of the frames.
+    r"""Inverse of `stft`: overlap-add of the inverse transforms of the frames.
 
-    Computed by :func:`torch.istft` on the flattened ``(batch * channel, freq, time)``
-    spectrograms, with the same window convention as :func:`stft` (``None``: periodic Hann).
+    Computed by `torch.istft` on the flattened ``(batch * channel, freq, time)``
+    spectrograms, with the same window convention as `stft` (``None``: periodic Hann).
     With the arguments of the forward transform and ``length`` the number of samples of the
     signal, ``istft(stft(x, ...), ..., length=T)`` gives ``x`` back to rounding error (the
     window must satisfy the NOLA condition, as Hann with ``hop_length <= win_length // 2``
@@ -141,7 +143,12 @@ def istft(
 
     Args:
         input: complex spectrogram.
-        n_fft, hop_length, win_length, window, center, normalized: as for :func:`stft`.
+        n_fft: as for `stft`.
+        hop_length: as for `stft`.
+        win_length: as for `stft`.
+        window: as for `stft`.
+        center: as for `stft`.
+        normalized: as for `stft`.
         onesided: whether the spectrogram holds only the non-negative frequencies.
         length: number of samples of the output (trims or zero-pads the end).
         return_complex: return a complex signal (needed for two-sided spectra of complex
@@ -187,38 +194,39 @@ def filterbank_kernels(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     r"""Complex wavelet kernels at log-spaced centre frequencies, for a 1-D cross-correlation.
 
-    The centre frequencies :math:`f_k` (Hz) run geometrically from ``f_min`` to ``f_max``,
-    with ratio :math:`r` between neighbours. On the kernel's time grid
-    :math:`t_n = (n - (K - 1)/2) / f_s` each wavelet is a Gaussian envelope times a carrier,
+    The centre frequencies $f_k$ (Hz) run geometrically from ``f_min`` to ``f_max``,
+    with ratio $r$ between neighbours. On the kernel's time grid
+    $t_n = (n - (K - 1)/2) / f_s$ each wavelet is a Gaussian envelope times a carrier,
 
-    .. math::
-        g_k(t) = e^{-t^2 / (2 \sigma_k^2)}, \qquad
-        \psi_k(t) = g_k(t)\, e^{2\pi i f_k t} \;(\text{"gabor"}), \qquad
-        \psi_k(t) = g_k(t)\,(e^{2\pi i f_k t} - c_k) \;(\text{"morlet"})
+    $$
+    g_k(t) = e^{-t^2 / (2 \sigma_k^2)}, \qquad
+    \psi_k(t) = g_k(t)\, e^{2\pi i f_k t} \;(\text{"gabor"}), \qquad
+    \psi_k(t) = g_k(t)\,(e^{2\pi i f_k t} - c_k) \;(\text{"morlet"})
+    $$
 
-    - ``"gabor"``: the envelope's spectrum has standard deviation :math:`f_k (r - 1) / 2`
+    - ``"gabor"``: the envelope's spectrum has standard deviation $f_k (r - 1) / 2$
       (half the gap to the next filter, constant Q), i.e.
-      :math:`\sigma_k = 1 / (\pi f_k (r - 1))`; :math:`r = 2` for a single filter.
-    - ``"morlet"``: :math:`\sigma_k = \omega_0 / (2 \pi f_k)` with :math:`\omega_0 = 6`, and
-      :math:`c_k = \sum_n g_k(t_n) e^{2\pi i f_k t_n} / \sum_n g_k(t_n)` makes each sampled
+      $\sigma_k = 1 / (\pi f_k (r - 1))$; $r = 2$ for a single filter.
+    - ``"morlet"``: $\sigma_k = \omega_0 / (2 \pi f_k)$ with $\omega_0 = 6$, and
+      $c_k = \sum_n g_k(t_n) e^{2\pi i f_k t_n} / \sum_n g_k(t_n)$ makes each sampled
       wavelet exactly zero-mean (the admissibility correction).
 
-    Every :math:`\sigma_k` is capped at :math:`K / (6 f_s)`, so that :math:`\pm 3 \sigma_k` fits
+    Every $\sigma_k$ is capped at $K / (6 f_s)$, so that $\pm 3 \sigma_k$ fits
     in the kernel (low filters then get a wider band). Each wavelet is scaled to unit gain at
-    its centre, :math:`|\sum_n \psi_k(t_n) e^{-2\pi i f_k t_n}| = 1`.
+    its centre, $|\sum_n \psi_k(t_n) e^{-2\pi i f_k t_n}| = 1$.
 
-    The returned kernels are the conjugates :math:`\bar\psi_k`: the convolutions of phasor
+    The returned kernels are the conjugates $\bar\psi_k$: the convolutions of phasor
     (as of torch) are cross-correlations, so that
-    ``conv1d(x, kernels)[k, m]`` :math:`= \sum_n \bar\psi_k(t_n)\, x[m + n]`, the wavelet
-    transform; its frequency response :math:`\sum_n \bar\psi_k(t_n) e^{2\pi i f t_n}` peaks at
-    :math:`f = f_k`: exactly for "gabor" (the envelope is positive); for "morlet" the
+    ``conv1d(x, kernels)[k, m]`` $= \sum_n \bar\psi_k(t_n)\, x[m + n]$, the wavelet
+    transform; its frequency response $\sum_n \bar\psi_k(t_n) e^{2\pi i f t_n}$ peaks at
+    $f = f_k$: exactly for "gabor" (the envelope is positive); for "morlet" the
     zero-mean correction lifts the peak of the widest (lowest, capped) bands slightly, by about
     1% at the default ``f_min``.
 
     Args:
         n_filters: number of filters.
         kernel_size: samples per kernel.
-        sample_rate: sampling rate :math:`f_s` in Hz.
+        sample_rate: sampling rate $f_s$ in Hz.
         f_min: lowest centre frequency; default ``2 * sample_rate / kernel_size`` (about the
             lowest frequency whose band the kernel can hold).
         f_max: highest centre frequency, below ``sample_rate / 2``; default

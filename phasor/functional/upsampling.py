@@ -1,10 +1,10 @@
 """Complex up-sampling: interpolation by part, or of magnitude and unwrapped phase.
 
 Interpolation is linear in the values, so interpolating ``z`` is interpolating ``Re z`` and
-``Im z`` separately with :func:`torch.nn.functional.interpolate` (every mode of
-:class:`torch.nn.Upsample`). With ``polar=True`` the linear modes instead interpolate the
+``Im z`` separately with `torch.nn.functional.interpolate` (every mode of
+`torch.nn.Upsample`). With ``polar=True`` the linear modes instead interpolate the
 magnitude ``|z|`` and the phase ``arg z``, the phase unwrapped first along each interpolated
-axis (as :func:`numpy.unwrap` does): a phase ramp ``exp(i w x)`` with ``|w| < pi`` per sample
+axis (as `numpy.unwrap` does): a phase ramp ``exp(i w x)`` with ``|w| < pi`` per sample
 is up-sampled to the exact ramp, and the magnitude is a convex combination of input
 magnitudes, so it never overshoots (interpolating by part shrinks ``|z|`` between samples of
 different phase).
@@ -27,7 +27,7 @@ _LINEAR_MODES = ("linear", "bilinear", "trilinear")
 
 
 def _unwrap(phase: torch.Tensor, dim: int) -> torch.Tensor:
-    """``phase`` unwrapped along ``dim`` as :func:`numpy.unwrap` does (period ``2 pi``).
+    """``phase`` unwrapped along ``dim`` as `numpy.unwrap` does (period ``2 pi``).
 
     Every jump between neighbours larger than ``pi`` is brought into ``[-pi, pi]`` by adding a
     multiple of ``2 pi`` to that element and all that follow. The corrections are piecewise
@@ -87,41 +87,43 @@ def upsample(
 ) -> torch.Tensor:
     r"""Up-sample (or resample) a complex signal, image or volume.
 
-    By part (``polar=False``; every mode of :func:`torch.nn.functional.interpolate`:
+    By part (``polar=False``; every mode of `torch.nn.functional.interpolate`:
     ``"nearest"``, ``"linear"``, ``"bilinear"``, ``"bicubic"``, ``"trilinear"``, ...):
 
-    .. math::
-        \text{out} = \operatorname{interp}(\Re x) + i\,\operatorname{interp}(\Im x)
-        = \operatorname{interp}(x),
+    $$
+    \text{out} = \operatorname{interp}(\Re x) + i\,\operatorname{interp}(\Im x)
+    = \operatorname{interp}(x),
+    $$
 
     since interpolation is a linear combination of the samples with real weights
-    :math:`w_j(t)`: :math:`\text{out}(t) = \sum_j w_j(t)\, x_j`.
+    $w_j(t)$: $\text{out}(t) = \sum_j w_j(t)\, x_j$.
 
-    Polar (``polar=True``, linear modes only): with :math:`r = |x|` and :math:`\theta` the
-    phase unwrapped along each interpolated axis (jumps above :math:`\pi` between
-    neighbours removed, as :func:`numpy.unwrap`),
+    Polar (``polar=True``, linear modes only): with $r = |x|$ and $\theta$ the
+    phase unwrapped along each interpolated axis (jumps above $\pi$ between
+    neighbours removed, as `numpy.unwrap`),
 
-    .. math::
-        \text{out}(t) = \Bigl(\sum_j w_j(t)\, r_j\Bigr)
-        \exp\Bigl(i \sum_j w_j(t)\, \theta_j\Bigr),
+    $$
+    \text{out}(t) = \Bigl(\sum_j w_j(t)\, r_j\Bigr)
+    \exp\Bigl(i \sum_j w_j(t)\, \theta_j\Bigr),
+    $$
 
     computed one axis after another (unwrap, then interpolate along it). A phase ramp
-    :math:`e^{i \omega x}`, :math:`|\omega| < \pi` per sample, becomes the exact ramp at the
-    new positions, and :math:`|\text{out}|` lies between the smallest and largest input
-    magnitude. At :math:`x = 0` the phase is taken as 0 (:func:`torch.angle`), and the
+    $e^{i \omega x}$, $|\omega| < \pi$ per sample, becomes the exact ramp at the
+    new positions, and $|\text{out}|$ lies between the smallest and largest input
+    magnitude. At $x = 0$ the phase is taken as 0 (`torch.angle`), and the
     gradient there is 0: the polar form is not differentiable at 0.
 
-    Arguments as in :func:`torch.nn.functional.interpolate`; ``size`` or ``scale_factor``
+    Arguments as in `torch.nn.functional.interpolate`; ``size`` or ``scale_factor``
     (one number or one per spatial dimension), ``align_corners`` for the linear and cubic
     modes. The mode sets the spatial rank: ``"linear"`` 1, ``"bilinear"``/``"bicubic"`` 2,
     ``"trilinear"`` 3; ``"nearest"`` takes any. Exactly one of ``size`` and
     ``scale_factor`` is given.
 
     Shape:
-        - Input: :math:`(N, C, L_{in})`, :math:`(N, C, H_{in}, W_{in})` or
-          :math:`(N, C, D_{in}, H_{in}, W_{in})`, complex.
-        - Output: :math:`(N, C, L_{out})`, ... with the sizes of
-          :class:`torch.nn.Upsample` (``size``, or ``floor(in * scale_factor)``), same dtype.
+        - Input: $(N, C, L_{in})$, $(N, C, H_{in}, W_{in})$ or
+          $(N, C, D_{in}, H_{in}, W_{in})$, complex.
+        - Output: $(N, C, L_{out})$, ... with the sizes of
+          `torch.nn.Upsample` (``size``, or ``floor(in * scale_factor)``), same dtype.
     """
     check_complex(input)
     check_ndim(input, (3, 4, 5), shape="(N, C, L), (N, C, H, W) or (N, C, D, H, W)")

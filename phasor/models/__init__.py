@@ -1,4 +1,4 @@
-"""Reusable model definitions built from :mod:`phasor.nn` (and their real-valued twins)."""
+"""Reusable model definitions built from `phasor.nn` (and their real-valued twins)."""
 
 from phasor.models.cnn import (
     ACTIVATIONS,

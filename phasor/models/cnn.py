@@ -1,19 +1,19 @@
 r"""The small image CNNs of the "Analysis of Complex Valued Convolutional Networks" study.
 
-Two shapes, both for :math:`1 \times 28 \times 28` images and 10 classes:
+Two shapes, both for $1 \times 28 \times 28$ images and 10 classes:
 
 - ``"mnist"`` (used for MNIST and KMNIST): conv 1->10 (5x5), batch norm, conv 10->20 (5x5),
   linear 320->500, linear 500->10; 170,810 parameters in the real version.
 - ``"fashion"`` (used for Fashion-MNIST): conv 1->32, batch norm, conv 32->64, linear
   1024->500, linear 500->10; 569,670 parameters in the real version.
 
-The layer order follows the complexPyTorch example the study's code was built on::
+The layer order follows the complexPyTorch example the study's code was built on:
 
     conv -> act -> maxpool 2x2 -> batchnorm -> conv -> act -> maxpool 2x2 -> flatten
          -> linear -> act -> linear -> (|z| for the complex net) -> log_softmax
 
-:class:`RealSeedCNN` uses ``torch.nn`` layers; :class:`ComplexSeedCNN` uses their complex
-counterparts from :mod:`phasor.nn` (complex convolution and linear layers with complex Glorot
+`RealSeedCNN` uses ``torch.nn`` layers; `ComplexSeedCNN` uses their complex
+counterparts from `phasor.nn` (complex convolution and linear layers with complex Glorot
 initialisation, batch norm by 2x2 whitening, max-pooling by magnitude) and an activation chosen
 by name. Both return log-probabilities, so both train with ``torch.nn.NLLLoss``.
 """
@@ -42,7 +42,7 @@ NET_SHAPES: dict[str, tuple[int, int, int]] = {"mnist": (10, 20, 500), "fashion"
 """``(conv1 channels, conv2 channels, hidden units)`` of each network shape of the study."""
 
 ACTIVATIONS = ("crelu", "zrelu", "modrelu", "cardioid", "split_tanh")
-"""Activation names accepted by :class:`ComplexSeedCNN`."""
+"""Activation names accepted by `ComplexSeedCNN`."""
 
 _KERNEL = 5
 _SIDE = 4  # 28 -> conv5 24 -> pool 12 -> conv5 8 -> pool 4
@@ -82,8 +82,8 @@ class RealSeedCNN(nn.Module):
         num_classes: number of outputs.
 
     Shape:
-        - Input: :math:`(N, 1, 28, 28)` real (or :math:`(N, 28, 28)`).
-        - Output: :math:`(N, \text{num\_classes})` log-probabilities.
+        - Input: $(N, 1, 28, 28)$ real (or $(N, 28, 28)$).
+        - Output: $(N, \text{num\_classes})$ log-probabilities.
     """
 
     def __init__(self, shape: str | Sequence[int] = "mnist", num_classes: int = 10) -> None:
@@ -118,18 +118,18 @@ class ComplexSeedCNN(nn.Module):
     Real images go into the first convolution as they are, which gives what the study's code
     computed by casting them to complex (``x.type(torch.complex64)``) at half the arithmetic,
     so untransformed test images can be fed directly. The logits
-    are the moduli :math:`|z|` of the last layer, followed by ``log_softmax``.
+    are the moduli $|z|$ of the last layer, followed by ``log_softmax``.
 
     Args:
-        shape: as in :class:`RealSeedCNN`.
-        activation: one of :data:`ACTIVATIONS` (``crelu``, ``zrelu``, ``modrelu`` with one
+        shape: as in `RealSeedCNN`.
+        activation: one of `ACTIVATIONS` (``crelu``, ``zrelu``, ``modrelu`` with one
             learnable bias per channel/unit, ``cardioid``, ``split_tanh``).
         num_classes: number of outputs.
         dtype: ``torch.complex64`` (default) or ``torch.complex128``.
 
     Shape:
-        - Input: :math:`(N, 1, 28, 28)` real or complex (or :math:`(N, 28, 28)`).
-        - Output: :math:`(N, \text{num\_classes})` real log-probabilities.
+        - Input: $(N, 1, 28, 28)$ real or complex (or $(N, 28, 28)$).
+        - Output: $(N, \text{num\_classes})$ real log-probabilities.
     """
 
     def __init__(
@@ -178,7 +178,7 @@ def count_parameters(module: nn.Module, trainable_only: bool = False) -> int:
 
 
 def matched_real_widths(shape: str, target: int) -> tuple[int, int, int]:
-    """Widths ``(c1, c2, hidden)`` of a :class:`RealSeedCNN` whose parameter count is closest
+    """Widths ``(c1, c2, hidden)`` of a `RealSeedCNN` whose parameter count is closest
     to ``target``, scaling every width of ``shape`` by one common factor (about sqrt 2 to
     match the complex net of the same shape)."""
     base = _widths(shape)

@@ -1,4 +1,4 @@
-"""Complex-valued layers as thin ``torch.nn.Module`` wrappers over :mod:`phasor.functional`."""
+"""Complex-valued layers as thin ``torch.nn.Module`` wrappers over `phasor.functional`."""
 
 import importlib
 

@@ -1,4 +1,4 @@
-"""Complex activation layers: thin modules over :mod:`phasor.functional.activation`."""
+"""Complex activation layers: thin modules over `phasor.functional.activation`."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def _real_dtype(dtype: torch.dtype | None) -> torch.dtype:
 
 
 class CReLU(nn.Module):
-    r"""``relu(Re z) + i relu(Im z)``; see :func:`phasor.functional.crelu`.
+    r"""``relu(Re z) + i relu(Im z)``; see [`phasor.functional.crelu`][phasor.functional.activation.crelu].
 
     Shape:
         - Input: ``(*)``, complex.
@@ -66,7 +66,7 @@ class CReLU(nn.Module):
 
 
 class ZReLU(nn.Module):
-    r"""``z`` if ``arg z`` is in ``[0, pi/2]``, else 0; see :func:`phasor.functional.zrelu`.
+    r"""``z`` if ``arg z`` is in ``[0, pi/2]``, else 0; see [`phasor.functional.zrelu`][phasor.functional.activation.zrelu].
 
     Shape:
         - Input: ``(*)``, complex.
@@ -78,7 +78,7 @@ class ZReLU(nn.Module):
 
 
 class ModReLU(KeepsRealState):
-    r"""``relu(|z| + b) z / |z|`` with a learnable real bias; see :func:`phasor.functional.modrelu`.
+    r"""``relu(|z| + b) z / |z|`` with a learnable real bias; see [`phasor.functional.modrelu`][phasor.functional.activation.modrelu].
 
     Args:
         num_features: number of biases: 1 (shared by all elements) or ``C``, one per channel
@@ -128,7 +128,7 @@ class ModReLU(KeepsRealState):
 
 
 class Cardioid(nn.Module):
-    r"""``0.5 (1 + cos(arg z)) z``; see :func:`phasor.functional.cardioid`.
+    r"""``0.5 (1 + cos(arg z)) z``; see [`phasor.functional.cardioid`][phasor.functional.activation.cardioid].
 
     Shape:
         - Input: ``(*)``, complex.
@@ -140,7 +140,7 @@ class Cardioid(nn.Module):
 
 
 class SplitSigmoid(nn.Module):
-    r"""``sigmoid(Re z) + i sigmoid(Im z)``; see :func:`phasor.functional.split_sigmoid`.
+    r"""``sigmoid(Re z) + i sigmoid(Im z)``; see [`phasor.functional.split_sigmoid`][phasor.functional.activation.split_sigmoid].
 
     Shape:
         - Input: ``(*)``, complex.
@@ -152,7 +152,7 @@ class SplitSigmoid(nn.Module):
 
 
 class SplitTanh(nn.Module):
-    r"""``tanh(Re z) + i tanh(Im z)``; see :func:`phasor.functional.split_tanh`.
+    r"""``tanh(Re z) + i tanh(Im z)``; see [`phasor.functional.split_tanh`][phasor.functional.activation.split_tanh].
 
     Shape:
         - Input: ``(*)``, complex.
@@ -164,7 +164,7 @@ class SplitTanh(nn.Module):
 
 
 class AmpPhaseTanh(nn.Module):
-    r"""``m tanh(|z| / s) z / |z|``; see :func:`phasor.functional.amp_phase_tanh`.
+    r"""``m tanh(|z| / s) z / |z|``; see [`phasor.functional.amp_phase_tanh`][phasor.functional.activation.amp_phase_tanh].
 
     Args:
         saturation: ``m > 0``, the supremum of the output modulus.
@@ -191,7 +191,7 @@ class AmpPhaseTanh(nn.Module):
 
 class CPReLU(KeepsRealState):
     r"""PReLU on the real and imaginary parts with learnable slopes; see
-    :func:`phasor.functional.cprelu`.
+    [`phasor.functional.cprelu`][phasor.functional.activation.cprelu].
 
     One slope is shared by the real and imaginary parts of each channel.
 
@@ -242,7 +242,7 @@ class CPReLU(KeepsRealState):
 
 
 class Modulus(nn.Module):
-    r"""``|z|`` as a real tensor; see :func:`phasor.functional.modulus`.
+    r"""``|z|`` as a real tensor; see [`phasor.functional.modulus`][phasor.functional.activation.modulus].
 
     Shape:
         - Input: ``(*)``, complex.
@@ -263,7 +263,7 @@ def _channel_parameter(
 
 
 class ModulusSquared(nn.Module):
-    r"""``|z|^2`` as a real tensor; see :func:`phasor.functional.modulus_squared`.
+    r"""``|z|^2`` as a real tensor; see [`phasor.functional.modulus_squared`][phasor.functional.activation.modulus_squared].
 
     Shape:
         - Input: ``(*)``, complex.
@@ -275,7 +275,7 @@ class ModulusSquared(nn.Module):
 
 
 class CSign(nn.Module):
-    r"""``z / |z|`` (0 at 0), the unit phasor; see :func:`phasor.functional.csign`.
+    r"""``z / |z|`` (0 at 0), the unit phasor; see [`phasor.functional.csign`][phasor.functional.activation.csign].
 
     Shape:
         - Input: ``(*)``, complex.
@@ -287,7 +287,7 @@ class CSign(nn.Module):
 
 
 class SigLog(nn.Module):
-    r"""``z / (c + |z| / r)`` (Georgiou & Koutsougeras); see :func:`phasor.functional.siglog`.
+    r"""``z / (c + |z| / r)`` (Georgiou & Koutsougeras); see [`phasor.functional.siglog`][phasor.functional.activation.siglog].
 
     Args:
         c: ``c > 0``, the inverse slope at 0.
@@ -313,7 +313,7 @@ class SigLog(nn.Module):
 
 
 class PolarSquash(nn.Module):
-    r"""``|z|^2 / (1 + |z|^2) z / |z|``; see :func:`phasor.functional.polar_squash`.
+    r"""``|z|^2 / (1 + |z|^2) z / |z|``; see [`phasor.functional.polar_squash`][phasor.functional.activation.polar_squash].
 
     Shape:
         - Input: ``(*)``, complex.
@@ -325,7 +325,7 @@ class PolarSquash(nn.Module):
 
 
 class PolarLog(nn.Module):
-    r"""``log(1 + |z|) z / |z|``; see :func:`phasor.functional.polar_log`.
+    r"""``log(1 + |z|) z / |z|``; see [`phasor.functional.polar_log`][phasor.functional.activation.polar_log].
 
     Shape:
         - Input: ``(*)``, complex.
@@ -337,7 +337,7 @@ class PolarLog(nn.Module):
 
 
 class ModSoftplus(nn.Module):
-    r"""``softplus(|z|) z / |z|`` (0 at 0); see :func:`phasor.functional.mod_softplus`.
+    r"""``softplus(|z|) z / |z|`` (0 at 0); see [`phasor.functional.mod_softplus`][phasor.functional.activation.mod_softplus].
 
     Args:
         beta: ``beta > 0``, the sharpness of the softplus.
@@ -360,10 +360,10 @@ class ModSoftplus(nn.Module):
 
 
 class SplitELU(nn.Module):
-    r"""``ELU(Re z) + i ELU(Im z)``; see :func:`phasor.functional.split_elu`.
+    r"""``ELU(Re z) + i ELU(Im z)``; see [`phasor.functional.split_elu`][phasor.functional.activation.split_elu].
 
     Args:
-        alpha: ``alpha`` of :class:`torch.nn.ELU`.
+        alpha: ``alpha`` of `torch.nn.ELU`.
 
     Shape:
         - Input: ``(*)``, complex.
@@ -382,10 +382,10 @@ class SplitELU(nn.Module):
 
 
 class SplitCELU(nn.Module):
-    r"""``CELU(Re z) + i CELU(Im z)``; see :func:`phasor.functional.split_celu`.
+    r"""``CELU(Re z) + i CELU(Im z)``; see [`phasor.functional.split_celu`][phasor.functional.activation.split_celu].
 
     Args:
-        alpha: ``alpha`` of :class:`torch.nn.CELU` (not 0).
+        alpha: ``alpha`` of `torch.nn.CELU` (not 0).
 
     Shape:
         - Input: ``(*)``, complex.
@@ -406,7 +406,7 @@ class SplitCELU(nn.Module):
 
 
 class SplitSELU(nn.Module):
-    r"""``SELU(Re z) + i SELU(Im z)``; see :func:`phasor.functional.split_selu`.
+    r"""``SELU(Re z) + i SELU(Im z)``; see [`phasor.functional.split_selu`][phasor.functional.activation.split_selu].
 
     Shape:
         - Input: ``(*)``, complex.
@@ -418,10 +418,10 @@ class SplitSELU(nn.Module):
 
 
 class SplitGELU(nn.Module):
-    r"""``GELU(Re z) + i GELU(Im z)``; see :func:`phasor.functional.split_gelu`.
+    r"""``GELU(Re z) + i GELU(Im z)``; see [`phasor.functional.split_gelu`][phasor.functional.activation.split_gelu].
 
     Args:
-        approximate: ``"none"`` or ``"tanh"``, as in :class:`torch.nn.GELU`.
+        approximate: ``"none"`` or ``"tanh"``, as in `torch.nn.GELU`.
 
     Shape:
         - Input: ``(*)``, complex.
@@ -442,7 +442,7 @@ class SplitGELU(nn.Module):
 
 
 class SplitSiLU(nn.Module):
-    r"""``SiLU(Re z) + i SiLU(Im z)``; see :func:`phasor.functional.split_silu`.
+    r"""``SiLU(Re z) + i SiLU(Im z)``; see [`phasor.functional.split_silu`][phasor.functional.activation.split_silu].
 
     Shape:
         - Input: ``(*)``, complex.
@@ -454,7 +454,7 @@ class SplitSiLU(nn.Module):
 
 
 class SplitMish(nn.Module):
-    r"""``Mish(Re z) + i Mish(Im z)``; see :func:`phasor.functional.split_mish`.
+    r"""``Mish(Re z) + i Mish(Im z)``; see [`phasor.functional.split_mish`][phasor.functional.activation.split_mish].
 
     Shape:
         - Input: ``(*)``, complex.
@@ -466,10 +466,10 @@ class SplitMish(nn.Module):
 
 
 class SplitLeakyReLU(nn.Module):
-    r"""``LeakyReLU(Re z) + i LeakyReLU(Im z)``; see :func:`phasor.functional.split_leaky_relu`.
+    r"""``LeakyReLU(Re z) + i LeakyReLU(Im z)``; see [`phasor.functional.split_leaky_relu`][phasor.functional.activation.split_leaky_relu].
 
     Args:
-        negative_slope: the fixed slope for negative parts (:class:`CPReLU` learns it).
+        negative_slope: the fixed slope for negative parts (`CPReLU` learns it).
 
     Shape:
         - Input: ``(*)``, complex.
@@ -488,7 +488,7 @@ class SplitLeakyReLU(nn.Module):
 
 
 class SplitHardtanh(nn.Module):
-    r"""Both parts clipped to ``[min_val, max_val]``; see :func:`phasor.functional.split_hardtanh`.
+    r"""Both parts clipped to ``[min_val, max_val]``; see [`phasor.functional.split_hardtanh`][phasor.functional.activation.split_hardtanh].
 
     Args:
         min_val: lower clip.
@@ -515,7 +515,7 @@ class SplitHardtanh(nn.Module):
 
 class SplitHardsigmoid(nn.Module):
     r"""``h(Re z) + i h(Im z)``, ``h(x) = clip(x/6 + 1/2, 0, 1)``; see
-    :func:`phasor.functional.split_hardsigmoid`.
+    [`phasor.functional.split_hardsigmoid`][phasor.functional.activation.split_hardsigmoid].
 
     Shape:
         - Input: ``(*)``, complex.
@@ -528,7 +528,7 @@ class SplitHardsigmoid(nn.Module):
 
 class SplitHardswish(nn.Module):
     r"""``h(Re z) + i h(Im z)``, ``h(x) = x clip(x + 3, 0, 6) / 6``; see
-    :func:`phasor.functional.split_hardswish`.
+    [`phasor.functional.split_hardswish`][phasor.functional.activation.split_hardswish].
 
     Shape:
         - Input: ``(*)``, complex.
@@ -540,10 +540,10 @@ class SplitHardswish(nn.Module):
 
 
 class SplitSoftplus(nn.Module):
-    r"""``softplus(Re z) + i softplus(Im z)``; see :func:`phasor.functional.split_softplus`.
+    r"""``softplus(Re z) + i softplus(Im z)``; see [`phasor.functional.split_softplus`][phasor.functional.activation.split_softplus].
 
     Args:
-        beta: sharpness, as in :class:`torch.nn.Softplus`.
+        beta: sharpness, as in `torch.nn.Softplus`.
         threshold: linear above ``beta x > threshold``.
 
     Shape:
@@ -564,7 +564,7 @@ class SplitSoftplus(nn.Module):
 
 
 class SplitSoftsign(nn.Module):
-    r"""``softsign(Re z) + i softsign(Im z)``; see :func:`phasor.functional.split_softsign`.
+    r"""``softsign(Re z) + i softsign(Im z)``; see [`phasor.functional.split_softsign`][phasor.functional.activation.split_softsign].
 
     Shape:
         - Input: ``(*)``, complex.
@@ -577,12 +577,12 @@ class SplitSoftsign(nn.Module):
 
 class ShiftedCardioid(KeepsRealState):
     r"""Cardioid passing the direction ``arg z = phi`` with a learnable ``phi`` per channel;
-    see :func:`phasor.functional.shifted_cardioid`.
+    see [`phasor.functional.shifted_cardioid`][phasor.functional.activation.shifted_cardioid].
 
     Args:
         num_features: number of offsets: 1 (shared by all elements) or ``C``, one per channel
             (dim 1 of an ``(N, C, *)`` input).
-        phase_init: constant initial offset in radians; ``0.0`` starts as :class:`Cardioid`.
+        phase_init: constant initial offset in radians; ``0.0`` starts as `Cardioid`.
         device: device of the offsets.
         dtype: dtype of the inputs (complex64 gives float32 offsets, complex128 float64); a
             real floating dtype sets it directly. Defaults to ``torch.get_default_dtype()``.
@@ -622,12 +622,12 @@ class ShiftedCardioid(KeepsRealState):
 
 class RotatedCReLU(KeepsRealState):
     r"""``exp(-i phi) CReLU(exp(i phi) z)`` with a learnable ``phi`` per channel; see
-    :func:`phasor.functional.rotated_crelu`.
+    [`phasor.functional.rotated_crelu`][phasor.functional.activation.rotated_crelu].
 
     Args:
         num_features: number of rotations: 1 (shared by all elements) or ``C``, one per
             channel (dim 1 of an ``(N, C, *)`` input).
-        phase_init: constant initial rotation in radians; ``0.0`` starts as :class:`CReLU`.
+        phase_init: constant initial rotation in radians; ``0.0`` starts as `CReLU`.
         device: device of the rotations.
         dtype: dtype of the inputs (complex64 gives float32 rotations, complex128 float64); a
             real floating dtype sets it directly. Defaults to ``torch.get_default_dtype()``.
@@ -667,12 +667,12 @@ class RotatedCReLU(KeepsRealState):
 
 class ZLeakyReLU(KeepsRealState):
     r"""``z`` in the first quadrant, ``a z`` elsewhere, with learnable slopes ``a``; see
-    :func:`phasor.functional.z_leaky_relu`.
+    [`phasor.functional.z_leaky_relu`][phasor.functional.activation.z_leaky_relu].
 
     Args:
         num_parameters: number of slopes: 1 (shared by all elements) or ``C``, one per
             channel (dim 1 of an ``(N, C, *)`` input), as in ``torch.nn.PReLU``.
-        init: initial slope (``0.2`` as torchcvnn's zLeakyReLU; ``0`` starts as :class:`ZReLU`).
+        init: initial slope (``0.2`` as torchcvnn's zLeakyReLU; ``0`` starts as `ZReLU`).
         device: device of the slopes.
         dtype: dtype of the inputs (complex64 gives float32 slopes, complex128 float64); a real
             floating dtype sets it directly. Defaults to ``torch.get_default_dtype()``.

@@ -1,4 +1,4 @@
-"""Complex attention: multi-head attention, transformer encoder, position encodings: thin modules over :mod:`phasor.functional.attention`."""
+"""Complex attention: multi-head attention, transformer encoder, position encodings: thin modules over `phasor.functional.attention`."""
 
 from __future__ import annotations
 
@@ -57,15 +57,16 @@ def _mha_mask(
 
 
 class MultiheadAttention(KeepsRealState):
-    r"""Complex multi-head attention with the call of :class:`torch.nn.MultiheadAttention`.
+    r"""Complex multi-head attention with the call of `torch.nn.MultiheadAttention`.
 
-    .. math::
-        \text{out} = [h_1, \dots, h_H]\, W_O^T + b_O, \qquad
-        h_j = A_j\big(q W_{Q,j}^T,\ k W_{K,j}^T\big)\, v W_{V,j}^T
+    $$
+    \text{out} = [h_1, \dots, h_H]\, W_O^T + b_O, \qquad
+    h_j = A_j\big(q W_{Q,j}^T,\ k W_{K,j}^T\big)\, v W_{V,j}^T
+    $$
 
-    (projection biases omitted) with complex projections (:func:`phasor.functional.linear`,
-    no conjugation of the weights) and the weights :math:`A_j` of
-    :func:`phasor.functional.attention_weights` with ``scale`` :math:`1/\sqrt{E/H}` and the
+    (projection biases omitted) with complex projections (`phasor.functional.linear`,
+    no conjugation of the weights) and the weights $A_j$ of
+    [`phasor.functional.attention_weights`][phasor.functional.attention.attention_weights] with ``scale`` $1/\sqrt{E/H}$ and the
     chosen ``score``. Dropout (probability ``dropout``, training only) drops attention weights.
 
     Args:
@@ -77,7 +78,7 @@ class MultiheadAttention(KeepsRealState):
         vdim: features of the value (default ``embed_dim``).
         batch_first: inputs ``(N, L, E)`` instead of ``(L, N, E)``.
         score: ``"real"`` (default), ``"magnitude"`` or ``"split"``;
-            see :mod:`phasor.functional.attention`.
+            see `phasor.functional.attention`.
         device: device of the parameters.
         dtype: ``torch.complex64`` (default) or ``torch.complex128``.
 
@@ -85,13 +86,13 @@ class MultiheadAttention(KeepsRealState):
         in_proj_weight: complex ``(3E, E)`` (queries, keys, values stacked) when
             ``kdim == vdim == embed_dim``; else ``q_proj_weight`` ``(E, E)``, ``k_proj_weight``
             ``(E, kdim)``, ``v_proj_weight`` ``(E, vdim)``. Complex Glorot initialisation
-            (:func:`phasor.nn.init.complex_glorot_`), like torch's Xavier.
+            ([`phasor.nn.init.complex_glorot_`][phasor.nn.init.complex_glorot_]), like torch's Xavier.
         in_proj_bias: complex ``(3E,)`` or ``None``.
-        out_proj: :class:`phasor.nn.Linear` ``(E, E)``.
+        out_proj: [`phasor.nn.Linear`][phasor.nn.linear.Linear] ``(E, E)``.
 
     Masks follow torch.nn.MultiheadAttention: ``key_padding_mask`` ``(N, S)`` and a bool
     ``attn_mask`` are ``True`` where a key is *masked* (the opposite of
-    :func:`phasor.functional.scaled_dot_product_attention`); real masks are added to the
+    [`phasor.functional.scaled_dot_product_attention`][phasor.functional.attention.scaled_dot_product_attention]); real masks are added to the
     scores. ``is_causal=True`` applies the causal mask (combined with any other masks; torch
     reads it as a hint that ``attn_mask`` is that mask, which gives the same result). A query
     with every key masked gets zero weights.
@@ -255,21 +256,22 @@ class MultiheadAttention(KeepsRealState):
 
 class TransformerEncoderLayer(nn.Module):
     r"""Complex transformer encoder layer: self-attention and a feed-forward block, as
-    :class:`torch.nn.TransformerEncoderLayer`.
+    `torch.nn.TransformerEncoderLayer`.
 
-    Post-norm (default), with :math:`\mathrm{LN}` :class:`phasor.nn.ComplexLayerNorm`:
+    Post-norm (default), with $\mathrm{LN}$ [`phasor.nn.ComplexLayerNorm`][phasor.nn.normalization.ComplexLayerNorm]:
 
-    .. math::
-        x \leftarrow \mathrm{LN}_1\big(x + \mathrm{SA}(x)\big), \qquad
-        x \leftarrow \mathrm{LN}_2\big(x + \mathrm{FF}(x)\big)
+    $$
+    x \leftarrow \mathrm{LN}_1\big(x + \mathrm{SA}(x)\big), \qquad
+    x \leftarrow \mathrm{LN}_2\big(x + \mathrm{FF}(x)\big)
+    $$
 
     pre-norm (``norm_first=True``):
-    :math:`x \leftarrow x + \mathrm{SA}(\mathrm{LN}_1(x))`,
-    :math:`x \leftarrow x + \mathrm{FF}(\mathrm{LN}_2(x))`, where
-    :math:`\mathrm{SA}(x) = \operatorname{dropout}(\mathrm{MHA}(x, x, x))` and
-    :math:`\mathrm{FF}(x) = \operatorname{dropout}(W_2\, \operatorname{dropout}(
-    \sigma(W_1 x + b_1)) + b_2)` with complex :class:`phasor.nn.Linear` layers,
-    :class:`phasor.nn.Dropout` and the complex activation :math:`\sigma`.
+    $x \leftarrow x + \mathrm{SA}(\mathrm{LN}_1(x))$,
+    $x \leftarrow x + \mathrm{FF}(\mathrm{LN}_2(x))$, where
+    $\mathrm{SA}(x) = \operatorname{dropout}(\mathrm{MHA}(x, x, x))$ and
+    $\mathrm{FF}(x) = \operatorname{dropout}(W_2\, \operatorname{dropout}(
+    \sigma(W_1 x + b_1)) + b_2)$ with complex [`phasor.nn.Linear`][phasor.nn.linear.Linear] layers,
+    [`phasor.nn.Dropout`][phasor.nn.dropout.Dropout] and the complex activation $\sigma$.
 
     Args:
         d_model: complex features of the input.
@@ -277,19 +279,19 @@ class TransformerEncoderLayer(nn.Module):
         dim_feedforward: hidden features of the feed-forward block.
         dropout: dropout probability (attention weights and the three dropouts above).
         activation: complex activation, a module or callable; default
-            :func:`phasor.functional.crelu` (:class:`phasor.nn.CReLU`).
+            [`phasor.functional.crelu`][phasor.functional.activation.crelu] ([`phasor.nn.CReLU`][phasor.nn.activation.CReLU]).
         layer_norm_eps: ``eps`` of the layer norms.
         batch_first: inputs ``(N, L, E)`` instead of ``(L, N, E)``.
         norm_first: pre-norm instead of post-norm.
         bias: learn the biases of the linear layers, attention and layer norms.
-        score: attention score map of :class:`MultiheadAttention`.
+        score: attention score map of `MultiheadAttention`.
         device: device of the parameters.
         dtype: ``torch.complex64`` (default) or ``torch.complex128``.
 
     Shape:
         - src: ``(L, E)``, ``(L, N, E)`` or with ``batch_first`` ``(N, L, E)``, complex.
         - src_mask, src_key_padding_mask: as ``attn_mask`` and ``key_padding_mask`` of
-          :class:`MultiheadAttention` (``True`` = masked).
+          `MultiheadAttention` (``True`` = masked).
         - Output: same shape and dtype as ``src``.
     """
 
@@ -357,20 +359,22 @@ class TransformerEncoderLayer(nn.Module):
 
 class TransformerEncoder(nn.Module):
     r"""A stack of ``num_layers`` copies of ``encoder_layer``, as
-    :class:`torch.nn.TransformerEncoder`.
+    `torch.nn.TransformerEncoder`.
 
-    .. math:: x \leftarrow \mathrm{layer}_i(x), \ i = 1, \dots, N; \qquad
-        \text{out} = \mathrm{norm}(x)
+    $$
+    x \leftarrow \mathrm{layer}_i(x), \ i = 1, \dots, N; \qquad
+    \text{out} = \mathrm{norm}(x)
+    $$
 
     Args:
-        encoder_layer: a :class:`TransformerEncoderLayer` (deep-copied, so the layers start
+        encoder_layer: a `TransformerEncoderLayer` (deep-copied, so the layers start
             with equal weights and train independently, as in torch).
         num_layers: number of layers.
-        norm: optional final normalisation (e.g. :class:`phasor.nn.ComplexLayerNorm`, usual
+        norm: optional final normalisation (e.g. [`phasor.nn.ComplexLayerNorm`][phasor.nn.normalization.ComplexLayerNorm], usual
             after pre-norm layers).
 
     Shape:
-        - src: as :class:`TransformerEncoderLayer`; masks passed to every layer.
+        - src: as `TransformerEncoderLayer`; masks passed to every layer.
         - Output: same shape and dtype as ``src``.
     """
 
@@ -400,8 +404,8 @@ class TransformerEncoder(nn.Module):
 
 
 class RotaryEmbedding(nn.Module):
-    r"""Rotary position encoding :math:`x_{mk} e^{i m \theta_k}`,
-    :math:`\theta_k = \text{base}^{-k/D}`; see :func:`phasor.functional.rotary_embedding`.
+    r"""Rotary position encoding $x_{mk} e^{i m \theta_k}$,
+    $\theta_k = \text{base}^{-k/D}$; see [`phasor.functional.rotary_embedding`][phasor.functional.attention.rotary_embedding].
 
     Apply it to the queries and keys (per head) before the scores; it has no parameters.
 
@@ -435,17 +439,17 @@ class RotaryEmbedding(nn.Module):
 
 class ComplexPositionalEmbedding(KeepsRealState):
     r"""Learnable complex position embedding added to the input:
-    :math:`\text{out}_{m} = x_{m} + P_{m}`.
+    $\text{out}_{m} = x_{m} + P_{m}$.
 
     Args:
-        num_positions: rows of :math:`P`, the longest sequence.
+        num_positions: rows of $P$, the longest sequence.
         embedding_dim: complex features ``D``.
         device: device of the parameter.
         dtype: ``torch.complex64`` (default) or ``torch.complex128``.
 
     Attributes:
         weight: complex ``(num_positions, embedding_dim)``, initialised to standard complex
-            normal entries (:math:`\mathbb{E}|P_{mk}|^2 = 1`), as :class:`torch.nn.Embedding`.
+            normal entries ($\mathbb{E}|P_{mk}|^2 = 1$), as `torch.nn.Embedding`.
 
     Shape:
         - Input: ``(*, L, D)`` with ``L <= num_positions`` (the sequence axis is ``-2``),

@@ -1,8 +1,8 @@
-r"""Complex convolution layers, thin modules over :mod:`phasor.functional.conv`.
+r"""Complex convolution layers, thin modules over `phasor.functional.conv`.
 
 Constructor arguments are those of the ``torch.nn`` layers of the same name, plus ``init``
-(weight initialisation, default ``"glorot"``: :func:`phasor.nn.init.complex_glorot_`) and
-``backend`` (kernels; ``None`` follows :func:`phasor.get_backend`). Biases start at zero.
+(weight initialisation, default ``"glorot"``: [`phasor.nn.init.complex_glorot_`][phasor.nn.init.complex_glorot_]) and
+``backend`` (kernels; ``None`` follows [`phasor.get_backend`][phasor.backend.get_backend]). Biases start at zero.
 
 Inputs are complex, or real of the weights' real dtype (``float32`` for ``complex64``): a real
 input, e.g. an image batch fed to the first layer, is convolved with half the arithmetic of the
@@ -183,7 +183,7 @@ class _Conv(_ConvNd):
         )
 
     def _explicit_padding(self) -> list[int]:
-        """Padding for :func:`torch.nn.functional.pad`: (left, right) per axis, last axis first."""
+        """Padding for `torch.nn.functional.pad`: (left, right) per axis, last axis first."""
         if self.padding == "valid":
             return [0] * (2 * self._n)
         pad = []
@@ -298,21 +298,21 @@ class _ConvTranspose(_ConvNd):
 
 
 class Conv1d(_Conv):
-    r"""Complex 1-D convolution layer, see :func:`phasor.functional.conv1d` for the formula.
+    r"""Complex 1-D convolution layer, see [`phasor.functional.conv1d`][phasor.functional.conv.conv1d] for the formula.
 
-    Arguments as in :class:`torch.nn.Conv1d`, plus ``init`` (default ``"glorot"``: Rayleigh
-    magnitude, uniform phase, :math:`\operatorname{Var}(W) = 2 / (\text{fan\_in} +
-    \text{fan\_out})` with fans :math:`C_{in} kL / \text{groups}` and :math:`C_{out} kL`) and
+    Arguments as in `torch.nn.Conv1d`, plus ``init`` (default ``"glorot"``: Rayleigh
+    magnitude, uniform phase, $\operatorname{Var}(W) = 2 / (\text{fan\_in} +
+    \text{fan\_out})$ with fans $C_{in} kL / \text{groups}$ and $C_{out} kL$) and
     ``backend``; dtype ``torch.complex64`` (default) or ``torch.complex128``; zero bias.
 
     Attributes:
-        weight: complex parameter :math:`(C_{out}, C_{in} / \text{groups}, kL)`.
-        bias: complex parameter :math:`(C_{out})`, or ``None``.
+        weight: complex parameter $(C_{out}, C_{in} / \text{groups}, kL)$.
+        bias: complex parameter $(C_{out})$, or ``None``.
 
     Shape:
-        - Input: :math:`(N, C_{in}, L_{in})` or :math:`(C_{in}, L_{in})`, complex or real.
-        - Output: :math:`(N, C_{out}, L_{out})` or :math:`(C_{out}, L_{out})`, complex, with
-          :math:`L_{out} = \lfloor (L_{in} + 2p - d (kL - 1) - 1) / s \rfloor + 1`.
+        - Input: $(N, C_{in}, L_{in})$ or $(C_{in}, L_{in})$, complex or real.
+        - Output: $(N, C_{out}, L_{out})$ or $(C_{out}, L_{out})$, complex, with
+          $L_{out} = \lfloor (L_{in} + 2p - d (kL - 1) - 1) / s \rfloor + 1$.
     """
 
     _n = 1
@@ -320,24 +320,24 @@ class Conv1d(_Conv):
 
 
 class Conv2d(_Conv):
-    r"""Complex 2-D convolution layer, see :func:`phasor.functional.conv2d` for the formula.
+    r"""Complex 2-D convolution layer, see [`phasor.functional.conv2d`][phasor.functional.conv.conv2d] for the formula.
 
-    Arguments as in :class:`torch.nn.Conv2d`, plus ``init`` (default ``"glorot"``: Rayleigh
-    magnitude, uniform phase, :math:`\operatorname{Var}(W) = 2 / (\text{fan\_in} +
-    \text{fan\_out})` with fans :math:`C_{in} kH kW / \text{groups}` and
-    :math:`C_{out} kH kW`) and ``backend``; dtype ``torch.complex64`` (default) or
+    Arguments as in `torch.nn.Conv2d`, plus ``init`` (default ``"glorot"``: Rayleigh
+    magnitude, uniform phase, $\operatorname{Var}(W) = 2 / (\text{fan\_in} +
+    \text{fan\_out})$ with fans $C_{in} kH kW / \text{groups}$ and
+    $C_{out} kH kW$) and ``backend``; dtype ``torch.complex64`` (default) or
     ``torch.complex128``; zero bias.
 
     Attributes:
-        weight: complex parameter :math:`(C_{out}, C_{in} / \text{groups}, kH, kW)`.
-        bias: complex parameter :math:`(C_{out})`, or ``None``.
+        weight: complex parameter $(C_{out}, C_{in} / \text{groups}, kH, kW)$.
+        bias: complex parameter $(C_{out})$, or ``None``.
 
     Shape:
-        - Input: :math:`(N, C_{in}, H_{in}, W_{in})` or :math:`(C_{in}, H_{in}, W_{in})`.
-        - Output: :math:`(N, C_{out}, H_{out}, W_{out})` or :math:`(C_{out}, H_{out}, W_{out})`,
-          complex, each spatial size as in :class:`Conv1d`.
+        - Input: $(N, C_{in}, H_{in}, W_{in})$ or $(C_{in}, H_{in}, W_{in})$.
+        - Output: $(N, C_{out}, H_{out}, W_{out})$ or $(C_{out}, H_{out}, W_{out})$,
+          complex, each spatial size as in `Conv1d`.
 
-    Example::
+    Example:
 
         >>> conv = Conv2d(1, 4, 3, padding=1)
         >>> conv(torch.randn(2, 1, 28, 28, dtype=torch.complex64)).shape
@@ -349,22 +349,22 @@ class Conv2d(_Conv):
 
 
 class Conv3d(_Conv):
-    r"""Complex 3-D convolution layer, see :func:`phasor.functional.conv3d` for the formula.
+    r"""Complex 3-D convolution layer, see [`phasor.functional.conv3d`][phasor.functional.conv.conv3d] for the formula.
 
-    Arguments as in :class:`torch.nn.Conv3d`, plus ``init`` (default ``"glorot"``: Rayleigh
-    magnitude, uniform phase, :math:`\operatorname{Var}(W) = 2 / (\text{fan\_in} +
-    \text{fan\_out})` with fans :math:`C_{in} kD kH kW / \text{groups}` and
-    :math:`C_{out} kD kH kW`) and ``backend``; dtype ``torch.complex64`` (default) or
+    Arguments as in `torch.nn.Conv3d`, plus ``init`` (default ``"glorot"``: Rayleigh
+    magnitude, uniform phase, $\operatorname{Var}(W) = 2 / (\text{fan\_in} +
+    \text{fan\_out})$ with fans $C_{in} kD kH kW / \text{groups}$ and
+    $C_{out} kD kH kW$) and ``backend``; dtype ``torch.complex64`` (default) or
     ``torch.complex128``; zero bias.
 
     Attributes:
-        weight: complex parameter :math:`(C_{out}, C_{in} / \text{groups}, kD, kH, kW)`.
-        bias: complex parameter :math:`(C_{out})`, or ``None``.
+        weight: complex parameter $(C_{out}, C_{in} / \text{groups}, kD, kH, kW)$.
+        bias: complex parameter $(C_{out})$, or ``None``.
 
     Shape:
-        - Input: :math:`(N, C_{in}, D_{in}, H_{in}, W_{in})` or without the batch axis.
-        - Output: :math:`(N, C_{out}, D_{out}, H_{out}, W_{out})` or without the batch axis,
-          complex, each spatial size as in :class:`Conv1d`.
+        - Input: $(N, C_{in}, D_{in}, H_{in}, W_{in})$ or without the batch axis.
+        - Output: $(N, C_{out}, D_{out}, H_{out}, W_{out})$ or without the batch axis,
+          complex, each spatial size as in `Conv1d`.
     """
 
     _n = 3
@@ -372,22 +372,22 @@ class Conv3d(_Conv):
 
 
 class ConvTranspose1d(_ConvTranspose):
-    r"""Complex 1-D transposed convolution layer, see :func:`phasor.functional.conv_transpose1d`.
+    r"""Complex 1-D transposed convolution layer, see [`phasor.functional.conv_transpose1d`][phasor.functional.conv.conv_transpose1d].
 
-    Arguments as in :class:`torch.nn.ConvTranspose1d`, plus ``init`` (default ``"glorot"``:
-    Rayleigh magnitude, uniform phase, :math:`\operatorname{Var}(W) = 2 / (\text{fan\_in} +
-    \text{fan\_out})`, fans as in :func:`phasor.nn.init.fan_in_and_fan_out`) and ``backend``;
+    Arguments as in `torch.nn.ConvTranspose1d`, plus ``init`` (default ``"glorot"``:
+    Rayleigh magnitude, uniform phase, $\operatorname{Var}(W) = 2 / (\text{fan\_in} +
+    \text{fan\_out})$, fans as in [`phasor.nn.init.fan_in_and_fan_out`][phasor.nn.init.fan_in_and_fan_out]) and ``backend``;
     dtype ``torch.complex64`` (default) or ``torch.complex128``; zero bias.
     ``forward(input, output_size=None)`` accepts ``output_size`` like PyTorch.
 
     Attributes:
-        weight: complex parameter :math:`(C_{in}, C_{out} / \text{groups}, kL)`.
-        bias: complex parameter :math:`(C_{out})`, or ``None``.
+        weight: complex parameter $(C_{in}, C_{out} / \text{groups}, kL)$.
+        bias: complex parameter $(C_{out})$, or ``None``.
 
     Shape:
-        - Input: :math:`(N, C_{in}, L_{in})` or :math:`(C_{in}, L_{in})`, complex or real.
-        - Output: :math:`(N, C_{out}, L_{out})` or :math:`(C_{out}, L_{out})`, complex, with
-          :math:`L_{out} = (L_{in} - 1) s - 2p + d (kL - 1) + \text{output\_padding} + 1`.
+        - Input: $(N, C_{in}, L_{in})$ or $(C_{in}, L_{in})$, complex or real.
+        - Output: $(N, C_{out}, L_{out})$ or $(C_{out}, L_{out})$, complex, with
+          $L_{out} = (L_{in} - 1) s - 2p + d (kL - 1) + \text{output\_padding} + 1$.
     """
 
     _n = 1
@@ -395,20 +395,20 @@ class ConvTranspose1d(_ConvTranspose):
 
 
 class ConvTranspose2d(_ConvTranspose):
-    r"""Complex 2-D transposed convolution layer, see :func:`phasor.functional.conv_transpose2d`.
+    r"""Complex 2-D transposed convolution layer, see [`phasor.functional.conv_transpose2d`][phasor.functional.conv.conv_transpose2d].
 
-    Arguments as in :class:`torch.nn.ConvTranspose2d`, plus ``init`` (default ``"glorot"``, as
-    in :class:`ConvTranspose1d`) and ``backend``; dtype ``torch.complex64`` (default) or
+    Arguments as in `torch.nn.ConvTranspose2d`, plus ``init`` (default ``"glorot"``, as
+    in `ConvTranspose1d`) and ``backend``; dtype ``torch.complex64`` (default) or
     ``torch.complex128``; zero bias. ``forward(input, output_size=None)`` as in PyTorch.
 
     Attributes:
-        weight: complex parameter :math:`(C_{in}, C_{out} / \text{groups}, kH, kW)`.
-        bias: complex parameter :math:`(C_{out})`, or ``None``.
+        weight: complex parameter $(C_{in}, C_{out} / \text{groups}, kH, kW)$.
+        bias: complex parameter $(C_{out})$, or ``None``.
 
     Shape:
-        - Input: :math:`(N, C_{in}, H_{in}, W_{in})` or :math:`(C_{in}, H_{in}, W_{in})`.
-        - Output: :math:`(N, C_{out}, H_{out}, W_{out})` or :math:`(C_{out}, H_{out}, W_{out})`,
-          complex, each spatial size as in :class:`ConvTranspose1d`.
+        - Input: $(N, C_{in}, H_{in}, W_{in})$ or $(C_{in}, H_{in}, W_{in})$.
+        - Output: $(N, C_{out}, H_{out}, W_{out})$ or $(C_{out}, H_{out}, W_{out})$,
+          complex, each spatial size as in `ConvTranspose1d`.
     """
 
     _n = 2
@@ -416,20 +416,20 @@ class ConvTranspose2d(_ConvTranspose):
 
 
 class ConvTranspose3d(_ConvTranspose):
-    r"""Complex 3-D transposed convolution layer, see :func:`phasor.functional.conv_transpose3d`.
+    r"""Complex 3-D transposed convolution layer, see [`phasor.functional.conv_transpose3d`][phasor.functional.conv.conv_transpose3d].
 
-    Arguments as in :class:`torch.nn.ConvTranspose3d`, plus ``init`` (default ``"glorot"``, as
-    in :class:`ConvTranspose1d`) and ``backend``; dtype ``torch.complex64`` (default) or
+    Arguments as in `torch.nn.ConvTranspose3d`, plus ``init`` (default ``"glorot"``, as
+    in `ConvTranspose1d`) and ``backend``; dtype ``torch.complex64`` (default) or
     ``torch.complex128``; zero bias. ``forward(input, output_size=None)`` as in PyTorch.
 
     Attributes:
-        weight: complex parameter :math:`(C_{in}, C_{out} / \text{groups}, kD, kH, kW)`.
-        bias: complex parameter :math:`(C_{out})`, or ``None``.
+        weight: complex parameter $(C_{in}, C_{out} / \text{groups}, kD, kH, kW)$.
+        bias: complex parameter $(C_{out})$, or ``None``.
 
     Shape:
-        - Input: :math:`(N, C_{in}, D_{in}, H_{in}, W_{in})` or without the batch axis.
-        - Output: :math:`(N, C_{out}, D_{out}, H_{out}, W_{out})` or without the batch axis,
-          complex, each spatial size as in :class:`ConvTranspose1d`.
+        - Input: $(N, C_{in}, D_{in}, H_{in}, W_{in})$ or without the batch axis.
+        - Output: $(N, C_{out}, D_{out}, H_{out}, W_{out})$ or without the batch axis,
+          complex, each spatial size as in `ConvTranspose1d`.
     """
 
     _n = 3

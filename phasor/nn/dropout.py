@@ -1,4 +1,4 @@
-"""Complex dropout layers over :mod:`phasor.functional.dropout`."""
+"""Complex dropout layers over `phasor.functional.dropout`."""
 
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ class _DropoutNd(nn.Module):
 class Dropout(_DropoutNd):
     r"""Complex dropout: zero each element (both parts together) with probability ``p``.
 
-    Kept elements are scaled by :math:`1/(1-p)`; identity in eval mode.
-    See :func:`phasor.functional.dropout`.
+    Kept elements are scaled by $1/(1-p)$; identity in eval mode.
+    See `phasor.functional.dropout`.
 
     Shape:
         - Input: any shape, complex.
@@ -38,11 +38,11 @@ class Dropout(_DropoutNd):
 class Dropout2d(_DropoutNd):
     r"""Complex channel dropout: zero whole channels with probability ``p``.
 
-    Kept channels are scaled by :math:`1/(1-p)`; identity in eval mode.
-    See :func:`phasor.functional.dropout2d`.
+    Kept channels are scaled by $1/(1-p)$; identity in eval mode.
+    See [`phasor.functional.dropout2d`][phasor.functional.dropout.dropout2d].
 
     Shape:
-        - Input: :math:`(N, C, H, W)` or :math:`(C, H, W)`, complex.
+        - Input: $(N, C, H, W)$ or $(C, H, W)$, complex.
         - Output: same shape and dtype.
     """
 

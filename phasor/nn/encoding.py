@@ -1,4 +1,4 @@
-"""Real-to-complex encoders as modules: thin wrappers over :mod:`phasor.functional.encoding`."""
+"""Real-to-complex encoders as modules: thin wrappers over `phasor.functional.encoding`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ __all__ = ["AnalyticSignal", "PhaseEncode", "ToComplex"]
 
 
 class ToComplex(nn.Module):
-    r"""``x + 0i``; see :func:`phasor.functional.to_complex`.
+    r"""``x + 0i``; see [`phasor.functional.to_complex`][phasor.functional.encoding.to_complex].
 
     Shape:
         - Input: ``(*)``, float32 or float64.
@@ -23,7 +23,7 @@ class ToComplex(nn.Module):
 
 
 class PhaseEncode(nn.Module):
-    r"""``x exp(i pi x)`` for data in ``[0, 1]``; see :func:`phasor.functional.phase_encode`.
+    r"""``x exp(i pi x)`` for data in ``[0, 1]``; see [`phasor.functional.phase_encode`][phasor.functional.encoding.phase_encode].
 
     Shape:
         - Input: ``(*)``, float32 or float64.
@@ -35,7 +35,7 @@ class PhaseEncode(nn.Module):
 
 
 class AnalyticSignal(nn.Module):
-    r"""Analytic signal ``x + i H[x]`` along ``dim``; see :func:`phasor.functional.analytic_signal`.
+    r"""Analytic signal ``x + i H[x]`` along ``dim``; see [`phasor.functional.analytic_signal`][phasor.functional.encoding.analytic_signal].
 
     Args:
         dim: the time axis.

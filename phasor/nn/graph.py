@@ -1,4 +1,4 @@
-"""Dense graph convolution layer, a thin module over :func:`phasor.functional.graph`."""
+"""Dense graph convolution layer, a thin module over `phasor.functional.graph`."""
 
 from __future__ import annotations
 
@@ -14,25 +14,26 @@ __all__ = ["DenseGraphConv"]
 
 
 class DenseGraphConv(KeepsRealState):
-    r"""Graph convolution :math:`Y = \hat A X W^T + b`, :math:`\hat A = D^{-1/2}(A+I)D^{-1/2}`
-    (see :func:`phasor.functional.graph.dense_graph_conv`).
+    r"""Graph convolution $Y = \hat A X W^T + b$, $\hat A = D^{-1/2}(A+I)D^{-1/2}$
+    (see [`phasor.functional.graph.dense_graph_conv`][phasor.functional.graph.dense_graph_conv]).
 
     Args:
-        in_features, out_features: node feature sizes.
+        in_features: node feature sizes.
+        out_features: node feature sizes.
         bias: learn an additive bias (starts at zero).
         normalize: normalise the adjacency with self-loops (``False``: use it as given).
         device: device of the parameters.
         dtype: ``torch.complex64`` (default), ``torch.complex128``, or ``torch.float32`` /
             ``torch.float64`` for a real layer. Complex weights use
-            :func:`~phasor.nn.init.complex_glorot_`, real ones Xavier uniform.
+            [`complex_glorot_`][phasor.nn.init.complex_glorot_], real ones Xavier uniform.
 
     Shape:
-        - Input: ``(x, adj)`` with ``x`` :math:`(B, N, F_{in})` or :math:`(N, F_{in})` of the
-          layer's dtype and ``adj`` :math:`(B, N, N)` or :math:`(N, N)` (real, or complex
+        - Input: ``(x, adj)`` with ``x`` $(B, N, F_{in})$ or $(N, F_{in})$ of the
+          layer's dtype and ``adj`` $(B, N, N)$ or $(N, N)$ (real, or complex
           for a complex layer).
-        - Output: :math:`(B, N, F_{out})` or :math:`(N, F_{out})`.
+        - Output: $(B, N, F_{out})$ or $(N, F_{out})$.
 
-    Example::
+    Example:
 
         >>> layer = DenseGraphConv(4, 8)
         >>> x = torch.randn(2, 5, 4, dtype=torch.complex64)

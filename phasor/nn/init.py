@@ -1,25 +1,26 @@
 r"""Initialisation of complex weights (Trabelsi et al., "Deep Complex Networks", ICLR 2018).
 
-A complex weight is drawn in polar form :math:`W = |W| e^{i\theta}` (seed 003, section 6):
+A complex weight is drawn in polar form $W = |W| e^{i\theta}$ (seed 003, section 6):
 
-- phase :math:`\theta \sim U[-\pi, \pi)`,
-- magnitude :math:`|W| \sim \text{Rayleigh}(\sigma)`, the modulus of :math:`X + iY` with
-  :math:`X, Y \sim N(0, \sigma^2)` independent.
+- phase $\theta \sim U[-\pi, \pi)$,
+- magnitude $|W| \sim \text{Rayleigh}(\sigma)$, the modulus of $X + iY$ with
+  $X, Y \sim N(0, \sigma^2)$ independent.
 
-Then :math:`E[W] = 0` and
+Then $E[W] = 0$ and
 
-.. math::
-    \operatorname{Var}(W) = E|W|^2 = \operatorname{Var}(|W|) + E[|W|]^2
-    = \tfrac{4 - \pi}{2}\sigma^2 + \tfrac{\pi}{2}\sigma^2 = 2\sigma^2 .
+$$
+\operatorname{Var}(W) = E|W|^2 = \operatorname{Var}(|W|) + E[|W|]^2
+= \tfrac{4 - \pi}{2}\sigma^2 + \tfrac{\pi}{2}\sigma^2 = 2\sigma^2 .
+$$
 
-The schemes differ in :math:`\sigma` (Trabelsi et al., section 3.6):
+The schemes differ in $\sigma$ (Trabelsi et al., section 3.6):
 
-- :func:`complex_glorot_`: :math:`\sigma = \text{gain} / \sqrt{\text{fan\_in} + \text{fan\_out}}`,
-  so :math:`\operatorname{Var}(W) = 2\,\text{gain}^2 / (\text{fan\_in} + \text{fan\_out})`;
-- :func:`complex_he_`: :math:`\sigma = \text{gain} / \sqrt{\text{fan\_in}}`,
-  so :math:`\operatorname{Var}(W) = 2\,\text{gain}^2 / \text{fan\_in}`.
+- `complex_glorot_`: $\sigma = \text{gain} / \sqrt{\text{fan\_in} + \text{fan\_out}}$,
+  so $\operatorname{Var}(W) = 2\,\text{gain}^2 / (\text{fan\_in} + \text{fan\_out})$;
+- `complex_he_`: $\sigma = \text{gain} / \sqrt{\text{fan\_in}}$,
+  so $\operatorname{Var}(W) = 2\,\text{gain}^2 / \text{fan\_in}$.
 
-Fans follow PyTorch's convention (:func:`fan_in_and_fan_out`). :func:`unitary_` draws a
+Fans follow PyTorch's convention (`fan_in_and_fan_out`). `unitary_` draws a
 Haar-random unitary (or semi-unitary) matrix instead.
 
 All functions work in place under ``torch.no_grad()`` on complex tensors of any complex dtype
@@ -48,7 +49,7 @@ def fan_in_and_fan_out(tensor: torch.Tensor) -> tuple[int, int]:
     """Return ``(fan_in, fan_out)`` of a weight laid out ``(dim0, dim1, *kernel)``.
 
     ``fan_in = dim1 * prod(kernel)`` and ``fan_out = dim0 * prod(kernel)``, the convention of
-    :mod:`torch.nn.init`: for a linear or convolution weight ``(out, in / groups, *kernel)``
+    `torch.nn.init`: for a linear or convolution weight ``(out, in / groups, *kernel)``
     this is the number of inputs and outputs each weight connects; for a transposed
     convolution (weight ``(in, out / groups, *kernel)``) the two are swapped, as in PyTorch.
 
@@ -82,14 +83,14 @@ def complex_glorot_(
 ) -> torch.Tensor:
     r"""Fill ``tensor`` with complex Glorot (Xavier) weights, in place.
 
-    Rayleigh magnitude with :math:`\sigma = \text{gain} / \sqrt{\text{fan\_in} + \text{fan\_out}}`
-    and uniform phase, so :math:`\operatorname{Var}(W) = 2\,\text{gain}^2 /
-    (\text{fan\_in} + \text{fan\_out})`, the complex Glorot criterion of Trabelsi et al. (2018).
+    Rayleigh magnitude with $\sigma = \text{gain} / \sqrt{\text{fan\_in} + \text{fan\_out}}$
+    and uniform phase, so $\operatorname{Var}(W) = 2\,\text{gain}^2 /
+    (\text{fan\_in} + \text{fan\_out})$, the complex Glorot criterion of Trabelsi et al. (2018).
 
     Args:
         tensor: complex tensor with at least 2 dimensions.
-        gain: scale factor on :math:`\sigma`.
-        generator: optional :class:`torch.Generator` for reproducible draws.
+        gain: scale factor on $\sigma$.
+        generator: optional `torch.Generator` for reproducible draws.
     """
     _check_complex(tensor, "complex_glorot_")
     fan_in, fan_out = fan_in_and_fan_out(tensor)
@@ -101,14 +102,14 @@ def complex_he_(
 ) -> torch.Tensor:
     r"""Fill ``tensor`` with complex He (Kaiming) weights, in place.
 
-    Rayleigh magnitude with :math:`\sigma = \text{gain} / \sqrt{\text{fan\_in}}` and uniform
-    phase, so :math:`\operatorname{Var}(W) = 2\,\text{gain}^2 / \text{fan\_in}`, the complex He
+    Rayleigh magnitude with $\sigma = \text{gain} / \sqrt{\text{fan\_in}}$ and uniform
+    phase, so $\operatorname{Var}(W) = 2\,\text{gain}^2 / \text{fan\_in}$, the complex He
     criterion of Trabelsi et al. (2018).
 
     Args:
         tensor: complex tensor with at least 2 dimensions.
-        gain: scale factor on :math:`\sigma`.
-        generator: optional :class:`torch.Generator` for reproducible draws.
+        gain: scale factor on $\sigma$.
+        generator: optional `torch.Generator` for reproducible draws.
     """
     _check_complex(tensor, "complex_he_")
     fan_in, _ = fan_in_and_fan_out(tensor)
@@ -120,17 +121,17 @@ def unitary_(
 ) -> torch.Tensor:
     r"""Fill ``tensor`` with a Haar-random (semi-)unitary matrix times ``gain``, in place.
 
-    The tensor is viewed as a matrix :math:`M` of shape ``(dim0, prod(other dims))`` (one row
+    The tensor is viewed as a matrix $M$ of shape ``(dim0, prod(other dims))`` (one row
     per output of a linear or convolution weight). A complex Gaussian matrix is factored
-    :math:`Z = QR` and the phases of :math:`R`'s diagonal are moved into :math:`Q`
-    (:math:`Q \leftarrow Q\,\operatorname{diag}(R_{kk} / |R_{kk}|)`, Mezzadri 2007), which
-    makes :math:`Q` Haar-distributed. Afterwards :math:`M M^H = \text{gain}^2 I` when
-    ``dim0 <= prod(other dims)``, otherwise :math:`M^H M = \text{gain}^2 I`.
+    $Z = QR$ and the phases of $R$'s diagonal are moved into $Q$
+    ($Q \leftarrow Q\,\operatorname{diag}(R_{kk} / |R_{kk}|)$, Mezzadri 2007), which
+    makes $Q$ Haar-distributed. Afterwards $M M^H = \text{gain}^2 I$ when
+    ``dim0 <= prod(other dims)``, otherwise $M^H M = \text{gain}^2 I$.
 
     Args:
         tensor: complex tensor with at least 2 dimensions.
         gain: scale factor.
-        generator: optional :class:`torch.Generator` for reproducible draws.
+        generator: optional `torch.Generator` for reproducible draws.
     """
     _check_complex(tensor, "unitary_")
     if tensor.dim() < 2:

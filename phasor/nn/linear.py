@@ -1,4 +1,4 @@
-"""Complex fully connected layer, a thin module over :func:`phasor.functional.linear`."""
+"""Complex fully connected layer, a thin module over `phasor.functional.linear`."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def _options_repr(init: str, default_init: str, backend: str | None) -> str:
 
 
 class Linear(KeepsRealState):
-    r"""Complex affine layer :math:`y = x W^T + b` (no conjugation of ``W``).
+    r"""Complex affine layer $y = x W^T + b$ (no conjugation of ``W``).
 
     Args:
         in_features: size of each input sample.
@@ -45,13 +45,13 @@ class Linear(KeepsRealState):
         bias: if ``False``, the layer learns no additive bias.
         device: device of the parameters.
         dtype: ``torch.complex64`` (default) or ``torch.complex128``.
-        init: weight initialisation, a key of :data:`phasor.nn.init.SCHEMES`. Default
-            ``"glorot"``: :func:`~phasor.nn.init.complex_glorot_`, Rayleigh magnitude and uniform
-            phase with :math:`\operatorname{Var}(W) = 2 / (\text{in} + \text{out})`.
+        init: weight initialisation, a key of `phasor.nn.init.SCHEMES`. Default
+            ``"glorot"``: [`complex_glorot_`][phasor.nn.init.complex_glorot_], Rayleigh magnitude and uniform
+            phase with $\operatorname{Var}(W) = 2 / (\text{in} + \text{out})$.
             The bias starts at zero.
-        backend: kernels used by :meth:`forward` (``"native"``, ``"real"``, ``"gauss"``,
-            ``"auto"``: see :mod:`phasor.backend`);
-            ``None`` follows :func:`phasor.get_backend` at call time.
+        backend: kernels used by `forward` (``"native"``, ``"real"``, ``"gauss"``,
+            ``"auto"``: see `phasor.backend`);
+            ``None`` follows [`phasor.get_backend`][phasor.backend.get_backend] at call time.
 
     Attributes:
         weight: complex parameter of shape ``(out_features, in_features)``, stored transposed
@@ -59,13 +59,13 @@ class Linear(KeepsRealState):
         bias: complex parameter of shape ``(out_features,)``, or ``None``.
 
     Shape:
-        - Input: :math:`(*, H_{in})` with :math:`H_{in} = \text{in\_features}`, complex, or real
+        - Input: $(*, H_{in})$ with $H_{in} = \text{in\_features}$, complex, or real
           of the weight's real dtype (``float32`` for ``complex64``), which costs half the
           arithmetic of the same input cast to complex.
-        - Output: :math:`(*, H_{out})`, dtype of the weight, with
-          :math:`H_{out} = \text{out\_features}`.
+        - Output: $(*, H_{out})$, dtype of the weight, with
+          $H_{out} = \text{out\_features}$.
 
-    Example::
+    Example:
 
         >>> layer = Linear(3, 2)
         >>> layer(torch.randn(5, 3, dtype=torch.complex64)).shape

@@ -1,4 +1,4 @@
-"""Heads and losses as modules: thin wrappers over :mod:`phasor.functional.loss`."""
+"""Heads and losses as modules: thin wrappers over `phasor.functional.loss`."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ __all__ = [
 
 
 class Magnitude(nn.Module):
-    r"""Magnitude head ``|z|``; see :func:`phasor.functional.magnitude`.
+    r"""Magnitude head ``|z|``; see [`phasor.functional.magnitude`][phasor.functional.loss.magnitude].
 
     Shape:
         - Input: ``(*)``, complex.
@@ -43,7 +43,7 @@ class Magnitude(nn.Module):
 
 
 class ModSoftmax(nn.Module):
-    r"""``softmax(|z|^2)`` along ``dim``; see :func:`phasor.functional.mod_softmax`.
+    r"""``softmax(|z|^2)`` along ``dim``; see [`phasor.functional.mod_softmax`][phasor.functional.loss.mod_softmax].
 
     Args:
         dim: dimension along which the probabilities sum to 1.
@@ -65,7 +65,7 @@ class ModSoftmax(nn.Module):
 
 
 class ModLogSoftmax(nn.Module):
-    r"""``log_softmax(|z|^2)`` along ``dim``; see :func:`phasor.functional.mod_log_softmax`.
+    r"""``log_softmax(|z|^2)`` along ``dim``; see [`phasor.functional.mod_log_softmax`][phasor.functional.loss.mod_log_softmax].
 
     Args:
         dim: dimension along which to normalise.
@@ -88,7 +88,7 @@ class ModLogSoftmax(nn.Module):
 
 class ComplexCrossEntropyLoss(nn.Module):
     r"""Cross-entropy of a real map of complex logits; see
-    :func:`phasor.functional.complex_cross_entropy`.
+    [`phasor.functional.complex_cross_entropy`][phasor.functional.loss.complex_cross_entropy].
 
     Args:
         real_map: ``"magnitude"`` (``|z|``), ``"squared_magnitude"`` (``|z|^2``, the
@@ -118,7 +118,7 @@ class ComplexCrossEntropyLoss(nn.Module):
 
 
 class ComplexMSELoss(nn.Module):
-    r"""Mean of ``|input - target|^2``; see :func:`phasor.functional.complex_mse`.
+    r"""Mean of ``|input - target|^2``; see [`phasor.functional.complex_mse`][phasor.functional.loss.complex_mse].
 
     Args:
         reduction: ``"mean"``, ``"sum"`` or ``"none"``.
@@ -146,7 +146,7 @@ class ComplexMSELoss(nn.Module):
 
 class ComplexL1Loss(nn.Module):
     r"""Mean of ``|input - target|`` (``"modulus"``) or of ``|Re d| + |Im d|`` (``"split"``);
-    see :func:`phasor.functional.complex_l1`.
+    see [`phasor.functional.complex_l1`][phasor.functional.loss.complex_l1].
 
     Args:
         reduction: ``"mean"``, ``"sum"`` or ``"none"``.
@@ -172,7 +172,7 @@ class ComplexL1Loss(nn.Module):
 
 
 class MagnitudeLoss(nn.Module):
-    r"""Mean of ``| |input| - |target| |^p``; see :func:`phasor.functional.magnitude_loss`.
+    r"""Mean of ``| |input| - |target| |^p``; see [`phasor.functional.magnitude_loss`][phasor.functional.loss.magnitude_loss].
 
     Args:
         p: exponent, at least 1 (default 2).
@@ -200,7 +200,7 @@ class MagnitudeLoss(nn.Module):
 
 class PhaseLoss(nn.Module):
     r"""Wrapped phase error, ``1 - cos(arg x - arg y)`` or its squared wrapped difference;
-    see :func:`phasor.functional.phase_loss`.
+    see [`phasor.functional.phase_loss`][phasor.functional.loss.phase_loss].
 
     Args:
         kind: ``"cosine"`` or ``"squared"``.
@@ -227,7 +227,7 @@ class PhaseLoss(nn.Module):
 
 class LogMagnitudeLoss(nn.Module):
     r"""Mean of ``|log(|x| + eps) - log(|y| + eps)|``; see
-    :func:`phasor.functional.log_magnitude_loss`.
+    [`phasor.functional.log_magnitude_loss`][phasor.functional.loss.log_magnitude_loss].
 
     Args:
         eps: positive offset inside the logarithms.
@@ -255,7 +255,7 @@ class LogMagnitudeLoss(nn.Module):
 
 class SISDRLoss(nn.Module):
     r"""Negative scale-invariant SDR in dB (Le Roux et al., 2019); see
-    :func:`phasor.functional.si_sdr` for the definition (complex inner product for complex
+    [`phasor.functional.si_sdr`][phasor.functional.loss.si_sdr] for the definition (complex inner product for complex
     signals).
 
     Args:
@@ -291,7 +291,7 @@ class SISDRLoss(nn.Module):
 class ComplexCosineSimilarity(nn.Module):
     r"""Cosine similarity ``Re<x1, x2> / (|x1| |x2|)`` (``"real"``) or
     ``|<x1, x2>| / (|x1| |x2|)`` (``"modulus"``) along ``dim``, like
-    :class:`torch.nn.CosineSimilarity`; see :func:`phasor.functional.complex_cosine_similarity`.
+    `torch.nn.CosineSimilarity`; see [`phasor.functional.complex_cosine_similarity`][phasor.functional.loss.complex_cosine_similarity].
 
     Args:
         dim: dimension of the vectors.

@@ -1,4 +1,4 @@
-"""Complex normalisation layers over :mod:`phasor.functional.normalization`."""
+"""Complex normalisation layers over `phasor.functional.normalization`."""
 
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ def _whitening_affine(
 
 
 def _reset_whitening_affine(module: nn.Module) -> None:
-    r""":math:`\gamma = I/\sqrt{2}` (unit mean squared modulus out), :math:`\beta = 0`."""
+    r"""$\gamma = I/\sqrt{2}$ (unit mean squared modulus out), $\beta = 0$."""
     if module.weight is not None:
         with torch.no_grad():
             r = 1.0 / math.sqrt(2.0)
@@ -154,7 +154,7 @@ class _ComplexBatchNorm(_BatchNormBase):
             self.num_batches_tracked.zero_()
 
     def reset_parameters(self) -> None:
-        r""":math:`\gamma = I/\sqrt{2}` (unit mean squared modulus out), :math:`\beta = 0`."""
+        r"""$\gamma = I/\sqrt{2}$ (unit mean squared modulus out), $\beta = 0$."""
         self.reset_running_stats()
         _reset_whitening_affine(self)
 
@@ -174,19 +174,19 @@ class _ComplexBatchNorm(_BatchNormBase):
 class ComplexBatchNorm1d(_ComplexBatchNorm):
     r"""Complex batch normalisation by 2x2 whitening over a 2-D or 3-D input.
 
-    See :func:`phasor.functional.complex_batch_norm` for the formula. Arguments as in
-    :class:`torch.nn.BatchNorm1d`; ``momentum=None`` gives a cumulative average.
+    See [`phasor.functional.complex_batch_norm`][phasor.functional.normalization.complex_batch_norm] for the formula. Arguments as in
+    `torch.nn.BatchNorm1d`; ``momentum=None`` gives a cumulative average.
 
     Attributes:
-        weight: real ``(C, 3)`` symmetric :math:`\gamma` as ``(γ_rr, γ_ri, γ_ii)``, initialised
-            to :math:`(1/\sqrt2, 0, 1/\sqrt2)`.
-        bias: complex ``(C,)`` :math:`\beta`, initialised to 0.
+        weight: real ``(C, 3)`` symmetric $\gamma$ as ``(γ_rr, γ_ri, γ_ii)``, initialised
+            to $(1/\sqrt2, 0, 1/\sqrt2)$.
+        bias: complex ``(C,)`` $\beta$, initialised to 0.
         running_mean: complex ``(C,)``, initialised to 0.
         running_cov: real ``(C, 3)`` as ``(V_rr, V_ri, V_ii)`` (unbiased), initialised to the
             identity ``(1, 0, 1)``.
 
     Shape:
-        - Input: :math:`(N, C)` or :math:`(N, C, L)`, complex.
+        - Input: $(N, C)$ or $(N, C, L)$, complex.
         - Output: same shape and dtype.
     """
 
@@ -197,12 +197,12 @@ class ComplexBatchNorm1d(_ComplexBatchNorm):
 class ComplexBatchNorm2d(_ComplexBatchNorm):
     r"""Complex batch normalisation by 2x2 whitening over a 4-D input.
 
-    See :func:`phasor.functional.complex_batch_norm` for the formula and
-    :class:`ComplexBatchNorm1d` for the parameters and buffers. Arguments as in
-    :class:`torch.nn.BatchNorm2d`.
+    See [`phasor.functional.complex_batch_norm`][phasor.functional.normalization.complex_batch_norm] for the formula and
+    `ComplexBatchNorm1d` for the parameters and buffers. Arguments as in
+    `torch.nn.BatchNorm2d`.
 
     Shape:
-        - Input: :math:`(N, C, H, W)`, complex.
+        - Input: $(N, C, H, W)$, complex.
         - Output: same shape and dtype.
     """
 
@@ -213,12 +213,12 @@ class ComplexBatchNorm2d(_ComplexBatchNorm):
 class ComplexBatchNorm3d(_ComplexBatchNorm):
     r"""Complex batch normalisation by 2x2 whitening over a 5-D input.
 
-    See :func:`phasor.functional.complex_batch_norm` for the formula and
-    :class:`ComplexBatchNorm1d` for the parameters and buffers. Arguments as in
-    :class:`torch.nn.BatchNorm3d`.
+    See [`phasor.functional.complex_batch_norm`][phasor.functional.normalization.complex_batch_norm] for the formula and
+    `ComplexBatchNorm1d` for the parameters and buffers. Arguments as in
+    `torch.nn.BatchNorm3d`.
 
     Shape:
-        - Input: :math:`(N, C, D, H, W)`, complex.
+        - Input: $(N, C, D, H, W)$, complex.
         - Output: same shape and dtype.
     """
 
@@ -261,16 +261,16 @@ class _ComplexInstanceNorm(_ComplexBatchNorm):
 class ComplexInstanceNorm1d(_ComplexInstanceNorm):
     r"""Complex instance normalisation by 2x2 whitening per sample and channel, 1-D signals.
 
-    See :func:`phasor.functional.complex_instance_norm` for the formula. Arguments as in
-    :class:`torch.nn.InstanceNorm1d`: by default no affine map (``affine=False``) and no
+    See [`phasor.functional.complex_instance_norm`][phasor.functional.normalization.complex_instance_norm] for the formula. Arguments as in
+    `torch.nn.InstanceNorm1d`: by default no affine map (``affine=False``) and no
     running statistics (``track_running_stats=False``), so train and eval agree. With
-    ``affine=True`` the parameters are those of :class:`ComplexBatchNorm1d` (:math:`\gamma`
-    real ``(C, 3)`` initialised to :math:`I/\sqrt2`, :math:`\beta` complex ``(C,)``); with
+    ``affine=True`` the parameters are those of `ComplexBatchNorm1d` ($\gamma$
+    real ``(C, 3)`` initialised to $I/\sqrt2$, $\beta$ complex ``(C,)``); with
     ``track_running_stats=True`` its buffers, updated with the batch average of the
     per-instance statistics and used in eval.
 
     Shape:
-        - Input: :math:`(N, C, L)` or :math:`(C, L)`, complex.
+        - Input: $(N, C, L)$ or $(C, L)$, complex.
         - Output: same shape and dtype.
     """
 
@@ -281,10 +281,10 @@ class ComplexInstanceNorm1d(_ComplexInstanceNorm):
 class ComplexInstanceNorm2d(_ComplexInstanceNorm):
     r"""Complex instance normalisation by 2x2 whitening per sample and channel, images.
 
-    See :func:`phasor.functional.complex_instance_norm` and :class:`ComplexInstanceNorm1d`.
+    See [`phasor.functional.complex_instance_norm`][phasor.functional.normalization.complex_instance_norm] and `ComplexInstanceNorm1d`.
 
     Shape:
-        - Input: :math:`(N, C, H, W)` or :math:`(C, H, W)`, complex.
+        - Input: $(N, C, H, W)$ or $(C, H, W)$, complex.
         - Output: same shape and dtype.
     """
 
@@ -295,10 +295,10 @@ class ComplexInstanceNorm2d(_ComplexInstanceNorm):
 class ComplexInstanceNorm3d(_ComplexInstanceNorm):
     r"""Complex instance normalisation by 2x2 whitening per sample and channel, volumes.
 
-    See :func:`phasor.functional.complex_instance_norm` and :class:`ComplexInstanceNorm1d`.
+    See [`phasor.functional.complex_instance_norm`][phasor.functional.normalization.complex_instance_norm] and `ComplexInstanceNorm1d`.
 
     Shape:
-        - Input: :math:`(N, C, D, H, W)` or :math:`(C, D, H, W)`, complex.
+        - Input: $(N, C, D, H, W)$ or $(C, D, H, W)$, complex.
         - Output: same shape and dtype.
     """
 
@@ -309,18 +309,18 @@ class ComplexInstanceNorm3d(_ComplexInstanceNorm):
 class ComplexGroupNorm(KeepsRealState):
     r"""Complex group normalisation by 2x2 whitening per sample and group of channels.
 
-    See :func:`phasor.functional.complex_group_norm` for the formula. Arguments as in
-    :class:`torch.nn.GroupNorm`; ``num_groups`` must divide ``num_channels``. No running
+    See [`phasor.functional.complex_group_norm`][phasor.functional.normalization.complex_group_norm] for the formula. Arguments as in
+    `torch.nn.GroupNorm`; ``num_groups`` must divide ``num_channels``. No running
     statistics. ``ComplexGroupNorm(C, C, affine=True)`` computes what
     ``ComplexInstanceNorm*d(C, affine=True)`` does.
 
     Attributes:
-        weight: real ``(C, 3)`` symmetric :math:`\gamma` per channel as ``(γ_rr, γ_ri, γ_ii)``,
-            initialised to :math:`(1/\sqrt2, 0, 1/\sqrt2)`.
-        bias: complex ``(C,)`` :math:`\beta`, initialised to 0.
+        weight: real ``(C, 3)`` symmetric $\gamma$ per channel as ``(γ_rr, γ_ri, γ_ii)``,
+            initialised to $(1/\sqrt2, 0, 1/\sqrt2)$.
+        bias: complex ``(C,)`` $\beta$, initialised to 0.
 
     Shape:
-        - Input: :math:`(N, C, *)` with up to three trailing dimensions, complex.
+        - Input: $(N, C, *)$ with up to three trailing dimensions, complex.
         - Output: same shape and dtype.
     """
 
@@ -346,7 +346,7 @@ class ComplexGroupNorm(KeepsRealState):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        r""":math:`\gamma = I/\sqrt{2}`, :math:`\beta = 0`."""
+        r"""$\gamma = I/\sqrt{2}$, $\beta = 0$."""
         _reset_whitening_affine(self)
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
@@ -385,7 +385,7 @@ class _MagnitudeBatchNorm(_BatchNormBase):
             self.num_batches_tracked.zero_()
 
     def reset_parameters(self) -> None:
-        r""":math:`\gamma = 1`."""
+        r"""$\gamma = 1$."""
         self.reset_running_stats()
         if self.affine:
             nn.init.ones_(self.weight)
@@ -404,18 +404,19 @@ class _MagnitudeBatchNorm(_BatchNormBase):
 class MagnitudeBatchNorm1d(_MagnitudeBatchNorm):
     r"""Magnitude-only batch normalisation, 2-D or 3-D input: phases kept exactly.
 
-    .. math::
-        \text{out} = z \cdot \gamma / \sqrt{\mathbb{E}|z|^2 + \epsilon}
+    $$
+    \text{out} = z \cdot \gamma / \sqrt{\mathbb{E}|z|^2 + \epsilon}
+    $$
 
-    per channel. See :func:`phasor.functional.magnitude_batch_norm`. Arguments as in
-    :class:`torch.nn.BatchNorm1d`; ``momentum=None`` gives a cumulative average.
+    per channel. See [`phasor.functional.magnitude_batch_norm`][phasor.functional.normalization.magnitude_batch_norm]. Arguments as in
+    `torch.nn.BatchNorm1d`; ``momentum=None`` gives a cumulative average.
 
     Attributes:
-        weight: real ``(C,)`` :math:`\gamma`, initialised to 1.
-        running_power: real ``(C,)`` running :math:`\mathbb{E}|z|^2`, initialised to 1.
+        weight: real ``(C,)`` $\gamma$, initialised to 1.
+        running_power: real ``(C,)`` running $\mathbb{E}|z|^2$, initialised to 1.
 
     Shape:
-        - Input: :math:`(N, C)` or :math:`(N, C, L)`, complex.
+        - Input: $(N, C)$ or $(N, C, L)$, complex.
         - Output: same shape and dtype.
     """
 
@@ -426,10 +427,10 @@ class MagnitudeBatchNorm1d(_MagnitudeBatchNorm):
 class MagnitudeBatchNorm2d(_MagnitudeBatchNorm):
     r"""Magnitude-only batch normalisation over a 4-D input: phases kept exactly.
 
-    See :func:`phasor.functional.magnitude_batch_norm` and :class:`MagnitudeBatchNorm1d`.
+    See [`phasor.functional.magnitude_batch_norm`][phasor.functional.normalization.magnitude_batch_norm] and `MagnitudeBatchNorm1d`.
 
     Shape:
-        - Input: :math:`(N, C, H, W)`, complex.
+        - Input: $(N, C, H, W)$, complex.
         - Output: same shape and dtype.
     """
 
@@ -498,11 +499,11 @@ class _NaiveComplexBatchNorm(_BatchNormBase):
 class NaiveComplexBatchNorm1d(_NaiveComplexBatchNorm):
     r"""Batch normalisation of the real and imaginary parts separately, 2-D or 3-D input.
 
-    See :func:`phasor.functional.naive_batch_norm`. State tensors are real ``(2, C)``: row 0
+    See [`phasor.functional.naive_batch_norm`][phasor.functional.normalization.naive_batch_norm]. State tensors are real ``(2, C)``: row 0
     for the real part, row 1 for the imaginary part.
 
     Shape:
-        - Input: :math:`(N, C)` or :math:`(N, C, L)`, complex.
+        - Input: $(N, C)$ or $(N, C, L)$, complex.
         - Output: same shape and dtype.
     """
 
@@ -513,10 +514,10 @@ class NaiveComplexBatchNorm1d(_NaiveComplexBatchNorm):
 class NaiveComplexBatchNorm2d(_NaiveComplexBatchNorm):
     r"""Batch normalisation of the real and imaginary parts separately, 4-D input.
 
-    See :func:`phasor.functional.naive_batch_norm` and :class:`NaiveComplexBatchNorm1d`.
+    See [`phasor.functional.naive_batch_norm`][phasor.functional.normalization.naive_batch_norm] and `NaiveComplexBatchNorm1d`.
 
     Shape:
-        - Input: :math:`(N, C, H, W)`, complex.
+        - Input: $(N, C, H, W)$, complex.
         - Output: same shape and dtype.
     """
 
@@ -527,15 +528,16 @@ class NaiveComplexBatchNorm2d(_NaiveComplexBatchNorm):
 class ComplexLayerNorm(KeepsRealState):
     r"""Complex layer normalisation over the trailing ``normalized_shape`` dimensions.
 
-    .. math::
-        \text{out} = \frac{z - \mathbb{E}[z]}{\sqrt{\mathbb{E}|z - \mathbb{E}[z]|^2 + \epsilon}}
-        \cdot w + b
+    $$
+    \text{out} = \frac{z - \mathbb{E}[z]}{\sqrt{\mathbb{E}|z - \mathbb{E}[z]|^2 + \epsilon}}
+    \cdot w + b
+    $$
 
-    See :func:`phasor.functional.complex_layer_norm`. ``weight`` (complex, initialised to 1)
+    See [`phasor.functional.complex_layer_norm`][phasor.functional.normalization.complex_layer_norm]. ``weight`` (complex, initialised to 1)
     and ``bias`` (complex, initialised to 0) have shape ``normalized_shape``.
 
     Shape:
-        - Input: :math:`(*, \text{normalized\_shape})`, complex.
+        - Input: $(*, \text{normalized\_shape})$, complex.
         - Output: same shape and dtype.
     """
 
@@ -578,15 +580,16 @@ class ComplexLayerNorm(KeepsRealState):
 class ComplexRMSNorm(KeepsRealState):
     r"""Complex RMS normalisation over the trailing ``normalized_shape`` dimensions.
 
-    .. math::
-        \text{out} = \frac{z}{\sqrt{\mathbb{E}|z|^2 + \epsilon}} \cdot w
+    $$
+    \text{out} = \frac{z}{\sqrt{\mathbb{E}|z|^2 + \epsilon}} \cdot w
+    $$
 
-    See :func:`phasor.functional.complex_rms_norm`. Arguments as in :class:`torch.nn.RMSNorm`:
+    See [`phasor.functional.complex_rms_norm`][phasor.functional.normalization.complex_rms_norm]. Arguments as in `torch.nn.RMSNorm`:
     ``eps=None`` is ``torch.finfo`` of the real dtype; ``weight`` is real (as torch's, it
     scales each feature without rotating it), of shape ``normalized_shape``, initialised to 1.
 
     Shape:
-        - Input: :math:`(*, \text{normalized\_shape})`, complex.
+        - Input: $(*, \text{normalized\_shape})$, complex.
         - Output: same shape and dtype.
     """
 

@@ -1,4 +1,4 @@
-"""Complex pooling layers over :mod:`phasor.functional.pooling`."""
+"""Complex pooling layers over `phasor.functional.pooling`."""
 
 from __future__ import annotations
 
@@ -66,14 +66,14 @@ class _MaxPoolNd(nn.Module):
 
 
 class MaxPool1d(_MaxPoolNd):
-    r"""1-D max pooling by magnitude: each window yields its element of largest :math:`|z|`.
+    r"""1-D max pooling by magnitude: each window yields its element of largest $|z|$.
 
-    See :func:`phasor.functional.max_pool1d`. Arguments (and their order) as in
-    :class:`torch.nn.MaxPool1d`; ``stride=None`` means ``kernel_size``.
+    See [`phasor.functional.max_pool1d`][phasor.functional.pooling.max_pool1d]. Arguments (and their order) as in
+    `torch.nn.MaxPool1d`; ``stride=None`` means ``kernel_size``.
 
     Shape:
-        - Input: :math:`(N, C, L_{in})` or :math:`(C, L_{in})`, complex.
-        - Output: :math:`(N, C, L_{out})` or :math:`(C, L_{out})`, same dtype.
+        - Input: $(N, C, L_{in})$ or $(C, L_{in})$, complex.
+        - Output: $(N, C, L_{out})$ or $(C, L_{out})$, same dtype.
     """
 
     def forward(self, input: torch.Tensor):
@@ -89,14 +89,14 @@ class MaxPool1d(_MaxPoolNd):
 
 
 class MaxPool2d(_MaxPoolNd):
-    r"""2-D max pooling by magnitude: each window yields its element of largest :math:`|z|`.
+    r"""2-D max pooling by magnitude: each window yields its element of largest $|z|$.
 
-    See :func:`phasor.functional.max_pool2d`. Arguments (and their order) as in
-    :class:`torch.nn.MaxPool2d`; ``stride=None`` means ``kernel_size``.
+    See [`phasor.functional.max_pool2d`][phasor.functional.pooling.max_pool2d]. Arguments (and their order) as in
+    `torch.nn.MaxPool2d`; ``stride=None`` means ``kernel_size``.
 
     Shape:
-        - Input: :math:`(N, C, H_{in}, W_{in})` or :math:`(C, H_{in}, W_{in})`, complex.
-        - Output: :math:`(N, C, H_{out}, W_{out})` or :math:`(C, H_{out}, W_{out})`, same dtype.
+        - Input: $(N, C, H_{in}, W_{in})$ or $(C, H_{in}, W_{in})$, complex.
+        - Output: $(N, C, H_{out}, W_{out})$ or $(C, H_{out}, W_{out})$, same dtype.
     """
 
     def forward(self, input: torch.Tensor):
@@ -112,16 +112,16 @@ class MaxPool2d(_MaxPoolNd):
 
 
 class MaxPool3d(_MaxPoolNd):
-    r"""3-D max pooling by magnitude: each window yields its element of largest :math:`|z|`.
+    r"""3-D max pooling by magnitude: each window yields its element of largest $|z|$.
 
-    See :func:`phasor.functional.max_pool3d`. Arguments (and their order) as in
-    :class:`torch.nn.MaxPool3d`; ``stride=None`` means ``kernel_size``.
+    See [`phasor.functional.max_pool3d`][phasor.functional.pooling.max_pool3d]. Arguments (and their order) as in
+    `torch.nn.MaxPool3d`; ``stride=None`` means ``kernel_size``.
 
     Shape:
-        - Input: :math:`(N, C, D_{in}, H_{in}, W_{in})` or :math:`(C, D_{in}, H_{in}, W_{in})`,
+        - Input: $(N, C, D_{in}, H_{in}, W_{in})$ or $(C, D_{in}, H_{in}, W_{in})$,
           complex.
-        - Output: :math:`(N, C, D_{out}, H_{out}, W_{out})` or
-          :math:`(C, D_{out}, H_{out}, W_{out})`, same dtype.
+        - Output: $(N, C, D_{out}, H_{out}, W_{out})$ or
+          $(C, D_{out}, H_{out}, W_{out})$, same dtype.
     """
 
     def forward(self, input: torch.Tensor):
@@ -147,14 +147,14 @@ class _AdaptiveMaxPoolNd(nn.Module):
 
 
 class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
-    r"""1-D adaptive max pooling by magnitude: each bin yields its element of largest :math:`|z|`.
+    r"""1-D adaptive max pooling by magnitude: each bin yields its element of largest $|z|$.
 
-    See :func:`phasor.functional.adaptive_max_pool1d`; arguments as in
-    :class:`torch.nn.AdaptiveMaxPool1d`.
+    See [`phasor.functional.adaptive_max_pool1d`][phasor.functional.pooling.adaptive_max_pool1d]; arguments as in
+    `torch.nn.AdaptiveMaxPool1d`.
 
     Shape:
-        - Input: :math:`(N, C, L_{in})` or :math:`(C, L_{in})`, complex.
-        - Output: :math:`(N, C, \text{output\_size})` or :math:`(C, \text{output\_size})`.
+        - Input: $(N, C, L_{in})$ or $(C, L_{in})$, complex.
+        - Output: $(N, C, \text{output\_size})$ or $(C, \text{output\_size})$.
     """
 
     def forward(self, input: torch.Tensor):
@@ -162,15 +162,15 @@ class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
 
 
 class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
-    r"""2-D adaptive max pooling by magnitude: each bin yields its element of largest :math:`|z|`.
+    r"""2-D adaptive max pooling by magnitude: each bin yields its element of largest $|z|$.
 
-    See :func:`phasor.functional.adaptive_max_pool2d`; arguments as in
-    :class:`torch.nn.AdaptiveMaxPool2d`.
+    See [`phasor.functional.adaptive_max_pool2d`][phasor.functional.pooling.adaptive_max_pool2d]; arguments as in
+    `torch.nn.AdaptiveMaxPool2d`.
 
     Shape:
-        - Input: :math:`(N, C, H_{in}, W_{in})` or :math:`(C, H_{in}, W_{in})`, complex.
-        - Output: :math:`(N, C, H_{out}, W_{out})` or :math:`(C, H_{out}, W_{out})` with
-          :math:`(H_{out}, W_{out}) = \text{output\_size}`.
+        - Input: $(N, C, H_{in}, W_{in})$ or $(C, H_{in}, W_{in})$, complex.
+        - Output: $(N, C, H_{out}, W_{out})$ or $(C, H_{out}, W_{out})$ with
+          $(H_{out}, W_{out}) = \text{output\_size}$.
     """
 
     def forward(self, input: torch.Tensor):
@@ -178,17 +178,17 @@ class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
 
 
 class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
-    r"""3-D adaptive max pooling by magnitude: each bin yields its element of largest :math:`|z|`.
+    r"""3-D adaptive max pooling by magnitude: each bin yields its element of largest $|z|$.
 
-    See :func:`phasor.functional.adaptive_max_pool3d`; arguments as in
-    :class:`torch.nn.AdaptiveMaxPool3d`.
+    See [`phasor.functional.adaptive_max_pool3d`][phasor.functional.pooling.adaptive_max_pool3d]; arguments as in
+    `torch.nn.AdaptiveMaxPool3d`.
 
     Shape:
-        - Input: :math:`(N, C, D_{in}, H_{in}, W_{in})` or :math:`(C, D_{in}, H_{in}, W_{in})`,
+        - Input: $(N, C, D_{in}, H_{in}, W_{in})$ or $(C, D_{in}, H_{in}, W_{in})$,
           complex.
-        - Output: :math:`(N, C, D_{out}, H_{out}, W_{out})` or
-          :math:`(C, D_{out}, H_{out}, W_{out})` with
-          :math:`(D_{out}, H_{out}, W_{out}) = \text{output\_size}`.
+        - Output: $(N, C, D_{out}, H_{out}, W_{out})$ or
+          $(C, D_{out}, H_{out}, W_{out})$ with
+          $(D_{out}, H_{out}, W_{out}) = \text{output\_size}$.
     """
 
     def forward(self, input: torch.Tensor):
@@ -198,11 +198,11 @@ class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
 class AvgPool1d(nn.Module):
     r"""1-D average pooling of the real and imaginary parts.
 
-    See :func:`phasor.functional.avg_pool1d`; arguments as in :class:`torch.nn.AvgPool1d`.
+    See [`phasor.functional.avg_pool1d`][phasor.functional.pooling.avg_pool1d]; arguments as in `torch.nn.AvgPool1d`.
 
     Shape:
-        - Input: :math:`(N, C, L_{in})` or :math:`(C, L_{in})`, complex.
-        - Output: :math:`(N, C, L_{out})` or :math:`(C, L_{out})`, same dtype.
+        - Input: $(N, C, L_{in})$ or $(C, L_{in})$, complex.
+        - Output: $(N, C, L_{out})$ or $(C, L_{out})$, same dtype.
     """
 
     def __init__(
@@ -237,11 +237,11 @@ class AvgPool1d(nn.Module):
 class AvgPool2d(nn.Module):
     r"""2-D average pooling of the real and imaginary parts.
 
-    See :func:`phasor.functional.avg_pool2d`; arguments as in :class:`torch.nn.AvgPool2d`.
+    See [`phasor.functional.avg_pool2d`][phasor.functional.pooling.avg_pool2d]; arguments as in `torch.nn.AvgPool2d`.
 
     Shape:
-        - Input: :math:`(N, C, H_{in}, W_{in})` or :math:`(C, H_{in}, W_{in})`, complex.
-        - Output: :math:`(N, C, H_{out}, W_{out})` or :math:`(C, H_{out}, W_{out})`, same dtype.
+        - Input: $(N, C, H_{in}, W_{in})$ or $(C, H_{in}, W_{in})$, complex.
+        - Output: $(N, C, H_{out}, W_{out})$ or $(C, H_{out}, W_{out})$, same dtype.
     """
 
     def __init__(
@@ -279,13 +279,13 @@ class AvgPool2d(nn.Module):
 class AvgPool3d(nn.Module):
     r"""3-D average pooling of the real and imaginary parts.
 
-    See :func:`phasor.functional.avg_pool3d`; arguments as in :class:`torch.nn.AvgPool3d`.
+    See [`phasor.functional.avg_pool3d`][phasor.functional.pooling.avg_pool3d]; arguments as in `torch.nn.AvgPool3d`.
 
     Shape:
-        - Input: :math:`(N, C, D_{in}, H_{in}, W_{in})` or :math:`(C, D_{in}, H_{in}, W_{in})`,
+        - Input: $(N, C, D_{in}, H_{in}, W_{in})$ or $(C, D_{in}, H_{in}, W_{in})$,
           complex.
-        - Output: :math:`(N, C, D_{out}, H_{out}, W_{out})` or
-          :math:`(C, D_{out}, H_{out}, W_{out})`, same dtype.
+        - Output: $(N, C, D_{out}, H_{out}, W_{out})$ or
+          $(C, D_{out}, H_{out}, W_{out})$, same dtype.
     """
 
     def __init__(
@@ -323,11 +323,11 @@ class AvgPool3d(nn.Module):
 class AdaptiveAvgPool1d(nn.Module):
     r"""1-D adaptive average pooling of the real and imaginary parts.
 
-    See :func:`phasor.functional.adaptive_avg_pool1d`.
+    See [`phasor.functional.adaptive_avg_pool1d`][phasor.functional.pooling.adaptive_avg_pool1d].
 
     Shape:
-        - Input: :math:`(N, C, L_{in})` or :math:`(C, L_{in})`, complex.
-        - Output: :math:`(N, C, \text{output\_size})` or :math:`(C, \text{output\_size})`.
+        - Input: $(N, C, L_{in})$ or $(C, L_{in})$, complex.
+        - Output: $(N, C, \text{output\_size})$ or $(C, \text{output\_size})$.
     """
 
     def __init__(self, output_size) -> None:
@@ -344,12 +344,12 @@ class AdaptiveAvgPool1d(nn.Module):
 class AdaptiveAvgPool2d(nn.Module):
     r"""2-D adaptive average pooling of the real and imaginary parts.
 
-    See :func:`phasor.functional.adaptive_avg_pool2d`.
+    See [`phasor.functional.adaptive_avg_pool2d`][phasor.functional.pooling.adaptive_avg_pool2d].
 
     Shape:
-        - Input: :math:`(N, C, H_{in}, W_{in})` or :math:`(C, H_{in}, W_{in})`, complex.
-        - Output: :math:`(N, C, H_{out}, W_{out})` or :math:`(C, H_{out}, W_{out})` with
-          :math:`(H_{out}, W_{out}) = \text{output\_size}`.
+        - Input: $(N, C, H_{in}, W_{in})$ or $(C, H_{in}, W_{in})$, complex.
+        - Output: $(N, C, H_{out}, W_{out})$ or $(C, H_{out}, W_{out})$ with
+          $(H_{out}, W_{out}) = \text{output\_size}$.
     """
 
     def __init__(self, output_size) -> None:
@@ -366,14 +366,14 @@ class AdaptiveAvgPool2d(nn.Module):
 class AdaptiveAvgPool3d(nn.Module):
     r"""3-D adaptive average pooling of the real and imaginary parts.
 
-    See :func:`phasor.functional.adaptive_avg_pool3d`.
+    See [`phasor.functional.adaptive_avg_pool3d`][phasor.functional.pooling.adaptive_avg_pool3d].
 
     Shape:
-        - Input: :math:`(N, C, D_{in}, H_{in}, W_{in})` or :math:`(C, D_{in}, H_{in}, W_{in})`,
+        - Input: $(N, C, D_{in}, H_{in}, W_{in})$ or $(C, D_{in}, H_{in}, W_{in})$,
           complex.
-        - Output: :math:`(N, C, D_{out}, H_{out}, W_{out})` or
-          :math:`(C, D_{out}, H_{out}, W_{out})` with
-          :math:`(D_{out}, H_{out}, W_{out}) = \text{output\_size}`.
+        - Output: $(N, C, D_{out}, H_{out}, W_{out})$ or
+          $(C, D_{out}, H_{out}, W_{out})$ with
+          $(D_{out}, H_{out}, W_{out}) = \text{output\_size}$.
     """
 
     def __init__(self, output_size) -> None:
@@ -390,12 +390,12 @@ class AdaptiveAvgPool3d(nn.Module):
 class SpectralPool1d(nn.Module):
     r"""1-D spectral pooling (Rippel et al. 2015): keep the ``output_size`` lowest frequencies.
 
-    See :func:`phasor.functional.spectral_pool1d`: DFT along ``L``, centred crop of the
+    See [`phasor.functional.spectral_pool1d`][phasor.functional.pooling.spectral_pool1d]: DFT along ``L``, centred crop of the
     spectrum, inverse DFT; a constant stays constant.
 
     Shape:
-        - Input: :math:`(N, C, L_{in})` or :math:`(C, L_{in})`, complex.
-        - Output: :math:`(N, C, \text{output\_size})` or :math:`(C, \text{output\_size})`.
+        - Input: $(N, C, L_{in})$ or $(C, L_{in})$, complex.
+        - Output: $(N, C, \text{output\_size})$ or $(C, \text{output\_size})$.
     """
 
     def __init__(self, output_size) -> None:
@@ -412,13 +412,13 @@ class SpectralPool1d(nn.Module):
 class SpectralPool2d(nn.Module):
     r"""2-D spectral pooling (Rippel et al. 2015), as in Deep Complex Networks.
 
-    See :func:`phasor.functional.spectral_pool2d`: 2-D DFT over ``(H, W)``, centred crop to
+    See [`phasor.functional.spectral_pool2d`][phasor.functional.pooling.spectral_pool2d]: 2-D DFT over ``(H, W)``, centred crop to
     the lowest ``output_size`` frequencies, inverse DFT; a constant image stays constant.
 
     Shape:
-        - Input: :math:`(N, C, H_{in}, W_{in})` or :math:`(C, H_{in}, W_{in})`, complex.
-        - Output: :math:`(N, C, H_{out}, W_{out})` or :math:`(C, H_{out}, W_{out})` with
-          :math:`(H_{out}, W_{out}) = \text{output\_size}`.
+        - Input: $(N, C, H_{in}, W_{in})$ or $(C, H_{in}, W_{in})$, complex.
+        - Output: $(N, C, H_{out}, W_{out})$ or $(C, H_{out}, W_{out})$ with
+          $(H_{out}, W_{out}) = \text{output\_size}$.
     """
 
     def __init__(self, output_size) -> None:

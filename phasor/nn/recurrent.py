@@ -1,17 +1,17 @@
-r"""Complex recurrent cells and layers: thin modules over :mod:`phasor.functional.recurrent`.
+r"""Complex recurrent cells and layers: thin modules over `phasor.functional.recurrent`.
 
 The layers follow torch's signatures and layouts (``torch.nn.GRU``, ``torch.nn.LSTM``):
 parameters ``weight_ih_l{k}``, ``weight_hh_l{k}``, ``bias_ih_l{k}``, ``bias_hh_l{k}`` (suffix
 ``_reverse`` for the backward direction), input ``(L, N, H_in)`` (``(N, L, H_in)`` with
-``batch_first``), unbatched ``(L, H_in)`` or a :class:`torch.nn.utils.rnn.PackedSequence`,
+``batch_first``), unbatched ``(L, H_in)`` or a `torch.nn.utils.rnn.PackedSequence`,
 states ``(D * num_layers, N, H)`` whatever ``batch_first`` is. The time loop runs in Python,
 one complex step at a time (there is no fused complex kernel); the input projections of all
 time steps are computed at once per layer.
 
 Initialisation as torch: every weight and bias has its real and imaginary parts drawn from
-:math:`U(-k, k)`, :math:`k = 1/\sqrt{\text{hidden\_size}}`, so
-:math:`\operatorname{Var}(W) = 2k^2/3`. The unitary RNN draws its recurrent matrix with
-uniform eigenvalue phases (see :class:`UnitaryRNNCell`).
+$U(-k, k)$, $k = 1/\sqrt{\text{hidden\_size}}$, so
+$\operatorname{Var}(W) = 2k^2/3$. The unitary RNN draws its recurrent matrix with
+uniform eigenvalue phases (see `UnitaryRNNCell`).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def _uniform_(tensor: torch.Tensor, bound: float) -> None:
 def _unitary_generator_(a: torch.Tensor) -> None:
     r"""Set ``a`` so that ``exp(a - a^H) = V diag(e^{i theta}) V^H``, in place.
 
-    ``V`` is Haar-random (:func:`phasor.nn.init.unitary_`) and the phases ``theta`` uniform on
+    ``V`` is Haar-random ([`phasor.nn.init.unitary_`][phasor.nn.init.unitary_]) and the phases ``theta`` uniform on
     ``[-pi, pi)``; ``a = S / 2`` with the skew-Hermitian ``S = V diag(i theta) V^H``.
     """
     with torch.no_grad():
@@ -116,13 +116,14 @@ class _GatedCell(_Cell):
 
 
 class GRUCell(_GatedCell):
-    r"""A complex GRU cell; see :func:`phasor.functional.gru_cell`.
+    r"""A complex GRU cell; see [`phasor.functional.gru_cell`][phasor.functional.recurrent.gru_cell].
 
-    .. math::
-        r = \gamma(W_{ir} x + b_{ir} + W_{hr} h + b_{hr}),\quad
-        z = \gamma(W_{iz} x + b_{iz} + W_{hz} h + b_{hz}),\quad
-        n = \phi(W_{in} x + b_{in} + r \odot (W_{hn} h + b_{hn})),\quad
-        h' = (1 - z) \odot n + z \odot h
+    $$
+    r = \gamma(W_{ir} x + b_{ir} + W_{hr} h + b_{hr}),\quad
+    z = \gamma(W_{iz} x + b_{iz} + W_{hz} h + b_{hz}),\quad
+    n = \phi(W_{in} x + b_{in} + r \odot (W_{hn} h + b_{hn})),\quad
+    h' = (1 - z) \odot n + z \odot h
+    $$
 
     Args:
         input_size: features of the input.
@@ -130,21 +131,22 @@ class GRUCell(_GatedCell):
         bias: if ``False``, no ``bias_ih`` and ``bias_hh``.
         device: device of the parameters.
         dtype: ``torch.complex64`` (default) or ``torch.complex128``.
-        gate: gate squashing :math:`\gamma`: ``"real"`` (default, :math:`\sigma(\Re a)`) or
-            ``"split"`` (:math:`\sigma(\Re a) + i\sigma(\Im a)`, as complexPyTorch).
-        activation: candidate nonlinearity :math:`\phi`: ``"split_tanh"`` (default) or
+        gate: gate squashing $\gamma$: ``"real"`` (default, $\sigma(\Re a)$) or
+            ``"split"`` ($\sigma(\Re a) + i\sigma(\Im a)$, as complexPyTorch).
+        activation: candidate nonlinearity $\phi$: ``"split_tanh"`` (default) or
             ``"amp_phase_tanh"``.
 
     Attributes:
         weight_ih: complex ``(3 * hidden_size, input_size)``, gates ``(r, z, n)``.
         weight_hh: complex ``(3 * hidden_size, hidden_size)``.
-        bias_ih, bias_hh: complex ``(3 * hidden_size,)`` or ``None``.
+        bias_ih: complex ``(3 * hidden_size,)`` or ``None``.
+        bias_hh: complex ``(3 * hidden_size,)`` or ``None``.
 
     Shape:
-        - Input: :math:`(N, H_{in})` or :math:`(H_{in})`; complex, or real of the weights'
+        - Input: $(N, H_{in})$ or $(H_{in})$; complex, or real of the weights'
           real dtype.
-        - hx: :math:`(N, H)` or :math:`(H)`, complex; zeros if not given.
-        - Output: :math:`(N, H)` or :math:`(H)`, dtype of the weights.
+        - hx: $(N, H)$ or $(H)$, complex; zeros if not given.
+        - Output: $(N, H)$ or $(H)$, dtype of the weights.
     """
 
     _gates = 3
@@ -176,24 +178,26 @@ class GRUCell(_GatedCell):
 
 
 class LSTMCell(_GatedCell):
-    r"""A complex LSTM cell; see :func:`phasor.functional.lstm_cell`.
+    r"""A complex LSTM cell; see [`phasor.functional.lstm_cell`][phasor.functional.recurrent.lstm_cell].
 
-    .. math::
-        c' = \gamma(a_f) \odot c + \gamma(a_i) \odot \phi(a_g),\quad
-        h' = \gamma(a_o) \odot \phi(c'),\quad
-        (a_i, a_f, a_g, a_o) = W_{ih} x + b_{ih} + W_{hh} h + b_{hh}
+    $$
+    c' = \gamma(a_f) \odot c + \gamma(a_i) \odot \phi(a_g),\quad
+    h' = \gamma(a_o) \odot \phi(c'),\quad
+    (a_i, a_f, a_g, a_o) = W_{ih} x + b_{ih} + W_{hh} h + b_{hh}
+    $$
 
-    Args: as :class:`GRUCell`.
+    Args: as `GRUCell`.
 
     Attributes:
         weight_ih: complex ``(4 * hidden_size, input_size)``, gates ``(i, f, g, o)``.
         weight_hh: complex ``(4 * hidden_size, hidden_size)``.
-        bias_ih, bias_hh: complex ``(4 * hidden_size,)`` or ``None``.
+        bias_ih: complex ``(4 * hidden_size,)`` or ``None``.
+        bias_hh: complex ``(4 * hidden_size,)`` or ``None``.
 
     Shape:
-        - Input: :math:`(N, H_{in})` or :math:`(H_{in})`.
-        - hx: the pair ``(h, c)``, each :math:`(N, H)` or :math:`(H)`; zeros if not given.
-        - Output: the pair ``(h', c')``, each :math:`(N, H)` or :math:`(H)`.
+        - Input: $(N, H_{in})$ or $(H_{in})$.
+        - hx: the pair ``(h, c)``, each $(N, H)$ or $(H)$; zeros if not given.
+        - Output: the pair ``(h', c')``, each $(N, H)$ or $(H)$.
     """
 
     _gates = 4
@@ -230,18 +234,19 @@ class LSTMCell(_GatedCell):
 
 class UnitaryRNNCell(_Cell):
     r"""The unitary RNN cell of Arjovsky, Shah & Bengio (2016); see
-    :func:`phasor.functional.unitary_rnn_cell`.
+    [`phasor.functional.unitary_rnn_cell`][phasor.functional.recurrent.unitary_rnn_cell].
 
-    .. math::
-        h' = \mathrm{modReLU}(W_{ih} x + b_{ih} + W h,\ b), \qquad W = \exp(A - A^H)
+    $$
+    h' = \mathrm{modReLU}(W_{ih} x + b_{ih} + W h,\ b), \qquad W = \exp(A - A^H)
+    $$
 
-    The recurrent matrix :math:`W` (:attr:`weight_hh`) is computed from the unconstrained
-    complex parameter :math:`A` (``generator_hh``) in every forward pass, so it is unitary to
-    rounding after any optimiser step. :math:`A` starts as :math:`S/2` with
-    :math:`S = V \operatorname{diag}(i\theta) V^H`, :math:`V` Haar-random and
-    :math:`\theta \sim U[-\pi, \pi)`: :math:`W` starts with uniformly spread eigenvalue
-    phases. The modReLU bias :math:`b` starts at 0 (the identity, as
-    :class:`~phasor.nn.ModReLU`).
+    The recurrent matrix $W$ (`weight_hh`) is computed from the unconstrained
+    complex parameter $A$ (``generator_hh``) in every forward pass, so it is unitary to
+    rounding after any optimiser step. $A$ starts as $S/2$ with
+    $S = V \operatorname{diag}(i\theta) V^H$, $V$ Haar-random and
+    $\theta \sim U[-\pi, \pi)$: $W$ starts with uniformly spread eigenvalue
+    phases. The modReLU bias $b$ starts at 0 (the identity, as
+    [`ModReLU`][phasor.nn.activation.ModReLU]).
 
     Args:
         input_size: features of the input.
@@ -253,13 +258,13 @@ class UnitaryRNNCell(_Cell):
     Attributes:
         weight_ih: complex ``(hidden_size, input_size)``, from ``U(-k, k)`` on both parts.
         bias_ih: complex ``(hidden_size,)`` or ``None``, from ``U(-k, k)`` on both parts.
-        generator_hh: complex ``(hidden_size, hidden_size)``, the generator :math:`A`.
-        modrelu_bias: real ``(hidden_size,)``, the modReLU bias :math:`b`.
+        generator_hh: complex ``(hidden_size, hidden_size)``, the generator $A$.
+        modrelu_bias: real ``(hidden_size,)``, the modReLU bias $b$.
 
     Shape:
-        - Input: :math:`(N, H_{in})` or :math:`(H_{in})`.
-        - hx: :math:`(N, H)` or :math:`(H)`, complex; zeros if not given.
-        - Output: :math:`(N, H)` or :math:`(H)`, dtype of the weights.
+        - Input: $(N, H_{in})$ or $(H_{in})$.
+        - hx: $(N, H)$ or $(H)$, complex; zeros if not given.
+        - Output: $(N, H)$ or $(H)$, dtype of the weights.
     """
 
     _real_state = ("modrelu_bias",)
@@ -290,7 +295,7 @@ class UnitaryRNNCell(_Cell):
 
     @property
     def weight_hh(self) -> torch.Tensor:
-        """The unitary recurrent matrix :math:`\\exp(A - A^H)`."""
+        """The unitary recurrent matrix $\\exp(A - A^H)$."""
         return R.unitary_matrix(self.generator_hh)
 
     def forward(self, input: torch.Tensor, hx: torch.Tensor | None = None) -> torch.Tensor:
@@ -497,14 +502,14 @@ _LAYER_ARGS = r"""
     Args:
         input_size: features of the input.
         hidden_size: features of the hidden state.
-        num_layers: stacked layers; layer :math:`k > 0` takes the outputs of layer
-            :math:`k - 1` (both directions concatenated).
+        num_layers: stacked layers; layer $k > 0$ takes the outputs of layer
+            $k - 1$ (both directions concatenated).
         bias: if ``False``, no ``bias_ih_l{k}`` and ``bias_hh_l{k}``.
         batch_first: if ``True``, input and output are ``(N, L, *)`` (not the states).
-        dropout: :func:`phasor.functional.dropout` with this probability on the outputs of
+        dropout: `phasor.functional.dropout` with this probability on the outputs of
             every layer but the last, in training mode.
         bidirectional: if ``True``, each layer also runs backwards in time
-            (``*_reverse`` parameters), :math:`D = 2`.
+            (``*_reverse`` parameters), $D = 2$.
         device: device of the parameters.
         dtype: ``torch.complex64`` (default) or ``torch.complex128``.
 """
@@ -512,12 +517,12 @@ _LAYER_ARGS = r"""
 
 class GRU(_GatedRNN):
     r"""A multi-layer complex GRU with torch's interface; every step is
-    :func:`phasor.functional.gru_cell`.
+    [`phasor.functional.gru_cell`][phasor.functional.recurrent.gru_cell].
     """
 
     __doc__ += (
         _LAYER_ARGS
-        + r"""        gate, activation: as :class:`GRUCell`.
+        + r"""        gate, activation: as `GRUCell`.
 
     Attributes:
         weight_ih_l{k}: complex ``(3 * hidden_size, H_in)`` (``H_in = input_size`` for
@@ -526,12 +531,12 @@ class GRU(_GatedRNN):
         bias_ih_l{k}, bias_hh_l{k}: complex ``(3 * hidden_size,)``.
 
     Shape:
-        - Input: :math:`(L, N, H_{in})`, :math:`(N, L, H_{in})` with ``batch_first``,
-          :math:`(L, H_{in})` unbatched, or a ``PackedSequence``; complex, or real of the
+        - Input: $(L, N, H_{in})$, $(N, L, H_{in})$ with ``batch_first``,
+          $(L, H_{in})$ unbatched, or a ``PackedSequence``; complex, or real of the
           weights' real dtype.
-        - hx: :math:`(D \cdot \text{num\_layers}, N, H)` (or without :math:`N`), complex;
+        - hx: $(D \cdot \text{num\_layers}, N, H)$ (or without $N$), complex;
           zeros if not given.
-        - Output: ``(output, h_n)``: output :math:`(L, N, D \cdot H)` (batch first, unbatched
+        - Output: ``(output, h_n)``: output $(L, N, D \cdot H)$ (batch first, unbatched
           or packed like the input), ``h_n`` of the shape of ``hx``.
     """
     )
@@ -577,12 +582,12 @@ class GRU(_GatedRNN):
 
 class LSTM(_GatedRNN):
     r"""A multi-layer complex LSTM with torch's interface; every step is
-    :func:`phasor.functional.lstm_cell`. There is no ``proj_size``.
+    [`phasor.functional.lstm_cell`][phasor.functional.recurrent.lstm_cell]. There is no ``proj_size``.
     """
 
     __doc__ += (
         _LAYER_ARGS
-        + r"""        gate, activation: as :class:`LSTMCell`.
+        + r"""        gate, activation: as `LSTMCell`.
 
     Attributes:
         weight_ih_l{k}: complex ``(4 * hidden_size, H_in)``, gates ``(i, f, g, o)``.
@@ -590,10 +595,10 @@ class LSTM(_GatedRNN):
         bias_ih_l{k}, bias_hh_l{k}: complex ``(4 * hidden_size,)``.
 
     Shape:
-        - Input: as :class:`GRU`.
-        - hx: the pair ``(h_0, c_0)``, each :math:`(D \cdot \text{num\_layers}, N, H)` (or
-          without :math:`N`); zeros if not given.
-        - Output: ``(output, (h_n, c_n))``, output as :class:`GRU`.
+        - Input: as `GRU`.
+        - hx: the pair ``(h_0, c_0)``, each $(D \cdot \text{num\_layers}, N, H)$ (or
+          without $N$); zeros if not given.
+        - Output: ``(output, (h_n, c_n))``, output as `GRU`.
     """
     )
 
@@ -639,8 +644,8 @@ class LSTM(_GatedRNN):
 
 class UnitaryRNN(_RNNBase):
     r"""A multi-layer unitary RNN (Arjovsky et al. 2016) with torch's RNN interface; every
-    step is :func:`phasor.functional.unitary_rnn_cell`, initialised as
-    :class:`UnitaryRNNCell`.
+    step is [`phasor.functional.unitary_rnn_cell`][phasor.functional.recurrent.unitary_rnn_cell], initialised as
+    `UnitaryRNNCell`.
     """
 
     __doc__ += (
@@ -649,11 +654,11 @@ class UnitaryRNN(_RNNBase):
     Attributes:
         weight_ih_l{k}: complex ``(hidden_size, H_in)``.
         bias_ih_l{k}: complex ``(hidden_size,)`` (if ``bias``).
-        generator_hh_l{k}: complex ``(hidden_size, hidden_size)``, the generator :math:`A`
-            of the unitary recurrent matrix :math:`\exp(A - A^H)`.
+        generator_hh_l{k}: complex ``(hidden_size, hidden_size)``, the generator $A$
+            of the unitary recurrent matrix $\exp(A - A^H)$.
         modrelu_bias_l{k}: real ``(hidden_size,)``.
 
-    Shape: as :class:`GRU`.
+    Shape: as `GRU`.
     """
     )
 

@@ -1,5 +1,5 @@
 """Spectral front ends: STFT / ISTFT and learnable complex filterbanks: thin modules over
-:mod:`phasor.functional.spectral`."""
+`phasor.functional.spectral`."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ __all__ = ["ISTFT", "STFT", "ComplexFilterbank"]
 
 
 class _SpectralTransform(KeepsRealState):
-    """The shared window buffer and settings of :class:`STFT` and :class:`ISTFT`."""
+    """The shared window buffer and settings of `STFT` and `ISTFT`."""
 
     _real_state = ("window",)
 
@@ -61,10 +61,11 @@ class _SpectralTransform(KeepsRealState):
 
 class STFT(_SpectralTransform):
     r"""Short-time Fourier transform of ``(batch, channel, time)`` waveforms into
-    ``(batch, channel, freq, time)`` complex spectrograms; see :func:`phasor.functional.stft`.
+    ``(batch, channel, freq, time)`` complex spectrograms; see [`phasor.functional.stft`][phasor.functional.spectral.stft].
 
-    .. math::
-        X[c, f, m] = \sum_{n} w[n]\, x_c[m H + n]\, e^{-2\pi i f n / N_\text{fft}}
+    $$
+    X[c, f, m] = \sum_{n} w[n]\, x_c[m H + n]\, e^{-2\pi i f n / N_\text{fft}}
+    $$
 
     Args:
         n_fft: size of the Fourier transform.
@@ -127,19 +128,24 @@ class STFT(_SpectralTransform):
 
 class ISTFT(_SpectralTransform):
     r"""Inverse STFT of ``(batch, channel, freq, time)`` spectrograms into ``(batch, channel,
-    time)`` waveforms; see :func:`phasor.functional.istft`.
+    time)`` waveforms; see [`phasor.functional.istft`][phasor.functional.spectral.istft].
 
-    With the settings of the :class:`STFT` that made the spectrogram and ``length`` the
+    With the settings of the `STFT` that made the spectrogram and ``length`` the
     signal's number of samples, ``ISTFT(...)(STFT(...)(x), length=T)`` equals ``x`` to
     rounding error.
 
     Args:
-        n_fft, hop_length, win_length, window, center, normalized: as for :class:`STFT`.
+        n_fft: as for `STFT`.
+        hop_length: as for `STFT`.
+        win_length: as for `STFT`.
+        window: as for `STFT`.
+        center: as for `STFT`.
+        normalized: as for `STFT`.
         onesided: whether the spectrogram holds only the non-negative frequencies (default:
             unless it has ``n_fft`` bins).
         return_complex: return complex signals (for two-sided spectra of complex signals).
         device: device of the window.
-        dtype: dtype of the signals, as for :class:`STFT`.
+        dtype: dtype of the signals, as for `STFT`.
 
     Attributes:
         window: real buffer ``(win_length,)``.
@@ -190,9 +196,11 @@ class ISTFT(_SpectralTransform):
 class ComplexFilterbank(KeepsRealState):
     r"""Learnable complex filterbank: a complex 1-D convolution of a waveform with
     ``n_filters`` kernels that start as Gabor or Morlet wavelets at log-spaced centre
-    frequencies (see :func:`phasor.functional.filterbank_kernels` for the wavelets).
+    frequencies (see [`phasor.functional.filterbank_kernels`][phasor.functional.spectral.filterbank_kernels] for the wavelets).
 
-    .. math:: y[k, m] = \sum_{n} \bar\psi_k(t_n)\, x[m s + n - p]
+    $$
+    y[k, m] = \sum_{n} \bar\psi_k(t_n)\, x[m s + n - p]
+    $$
 
     Args:
         n_filters: number of filters (output channels).
@@ -204,7 +212,7 @@ class ComplexFilterbank(KeepsRealState):
         f_min: lowest centre frequency in Hz (default ``2 * sample_rate / kernel_size``).
         f_max: highest centre frequency in Hz (default ``0.45 * sample_rate``).
         init: ``"gabor"`` (constant-Q bandwidth of half the gap between filters) or
-            ``"morlet"`` (zero-mean wavelets with :math:`\omega_0 = 6`).
+            ``"morlet"`` (zero-mean wavelets with $\omega_0 = 6$).
         device: device of the parameters.
         dtype: ``torch.complex64`` (default) or ``torch.complex128``.
 

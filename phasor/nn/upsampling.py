@@ -1,4 +1,4 @@
-"""Complex up-sampling: thin modules over :mod:`phasor.functional.upsampling`."""
+"""Complex up-sampling: thin modules over `phasor.functional.upsampling`."""
 
 from __future__ import annotations
 
@@ -13,16 +13,16 @@ __all__ = ["Upsample"]
 class Upsample(nn.Module):
     r"""Up-sample a complex signal, image or volume, by part or in polar form.
 
-    See :func:`phasor.functional.upsample`. Arguments as in :class:`torch.nn.Upsample`, plus
+    See [`phasor.functional.upsample`][phasor.functional.upsampling.upsample]. Arguments as in `torch.nn.Upsample`, plus
     ``polar``: with ``polar=True`` (linear modes) the magnitude and the unwrapped phase are
-    interpolated, :math:`\text{out} = \operatorname{interp}(|x|)\,
-    e^{i \operatorname{interp}(\theta)}`; otherwise :math:`\operatorname{interp}(\Re x) +
-    i\,\operatorname{interp}(\Im x)`.
+    interpolated, $\text{out} = \operatorname{interp}(|x|)\,
+    e^{i \operatorname{interp}(\theta)}$; otherwise $\operatorname{interp}(\Re x) +
+    i\,\operatorname{interp}(\Im x)$.
 
     Shape:
-        - Input: :math:`(N, C, L_{in})`, :math:`(N, C, H_{in}, W_{in})` or
-          :math:`(N, C, D_{in}, H_{in}, W_{in})`, complex.
-        - Output: :math:`(N, C, L_{out})`, ... with the sizes of :class:`torch.nn.Upsample`.
+        - Input: $(N, C, L_{in})$, $(N, C, H_{in}, W_{in})$ or
+          $(N, C, D_{in}, H_{in}, W_{in})$, complex.
+        - Output: $(N, C, L_{out})$, ... with the sizes of `torch.nn.Upsample`.
     """
 
     def __init__(

@@ -1,14 +1,15 @@
 """The training engine shared by every study.
 
->>> import torch
->>> from torch.utils.data import TensorDataset
->>> from phasor.train import Trainer, TrainConfig
->>> data = TensorDataset(torch.randn(32, 4), torch.randint(0, 3, (32,)))
->>> cfg = TrainConfig(epochs=2, batch_size=8, progress=False)
->>> trainer = Trainer(torch.nn.Linear(4, 3), torch.nn.functional.cross_entropy, data, config=cfg)
->>> history = trainer.fit()
->>> [h["epoch"] for h in history]
-[1, 2]
+Examples:
+    >>> import torch
+    >>> from torch.utils.data import TensorDataset
+    >>> from phasor.train import Trainer, TrainConfig
+    >>> data = TensorDataset(torch.randn(32, 4), torch.randint(0, 3, (32,)))
+    >>> cfg = TrainConfig(epochs=2, batch_size=8, progress=False)
+    >>> trainer = Trainer(torch.nn.Linear(4, 3), torch.nn.functional.cross_entropy, data, config=cfg)
+    >>> history = trainer.fit()
+    >>> [h["epoch"] for h in history]
+    [1, 2]
 
 See docs/training.md for checkpoints, resuming, torchrun and sweeps.
 """

@@ -1,12 +1,12 @@
 """Atomic, safely loaded, checksummed training checkpoints.
 
-A checkpoint is one file written with :func:`torch.save` holding only tensors, numbers,
+A checkpoint is one file written with `torch.save` holding only tensors, numbers,
 strings and containers of those, so it is read back with ``torch.load(weights_only=True)``:
 loading never runs code from the file. Writes go to a temporary file in the same folder,
-are flushed to disk, then renamed over the old file (:func:`os.replace` is atomic), so a
+are flushed to disk, then renamed over the old file (`os.replace` is atomic), so a
 crash or ``SIGKILL`` during a write leaves the previous checkpoint intact.
 
-The file holds an envelope::
+The file holds an envelope:
 
     format        "phasor.train.checkpoint"
     version       CHECKPOINT_VERSION (files from any other version are refused)
@@ -18,8 +18,8 @@ flipped bit anywhere in the stored weights, optimiser state or metadata is repor
 corrupted file instead of resuming silently (or looking like a diverging run). The
 payload is then deserialised, again with ``weights_only=True``.
 
-Layout of the payload dictionary (what :func:`load_checkpoint` returns, plus ``format``
-and ``version``)::
+Layout of the payload dictionary (what `load_checkpoint` returns, plus ``format``
+and ``version``):
 
     model         state_dict of the (unwrapped) model
     model_class   class name of the model, for error messages
@@ -67,7 +67,7 @@ __all__ = [
 def save_checkpoint(path: str | os.PathLike, payload: dict[str, Any]) -> Path:
     """Write ``payload`` to ``path`` atomically (temporary file, fsync, rename).
 
-    The payload is serialised with :func:`torch.save`, its SHA-256 digest is computed,
+    The payload is serialised with `torch.save`, its SHA-256 digest is computed,
     and both are written in the envelope described in the module docstring. Returns the
     path written.
     """
@@ -119,7 +119,7 @@ def load_checkpoint(
 
     Returns the payload dictionary with ``format`` and ``version`` added.
 
-    Raises :class:`CheckpointError` naming ``path`` when the file is missing, empty,
+    Raises `CheckpointError` naming ``path`` when the file is missing, empty,
     truncated or corrupted (its payload does not match the stored SHA-256 digest), holds
     objects that safe loading refuses, is not a phasor checkpoint, comes from another
     format version, or (when ``model`` is given) holds parameters of a different model.
@@ -203,7 +203,7 @@ def _reason(exc: BaseException) -> str:
 def check_model_matches(
     path: str | os.PathLike, data: dict[str, Any], model: torch.nn.Module
 ) -> None:
-    """Raise :class:`CheckpointError` unless ``data['model']`` fits ``model`` exactly
+    """Raise `CheckpointError` unless ``data['model']`` fits ``model`` exactly
     (same parameter and buffer names, shapes and dtypes)."""
     saved = data.get("model")
     if not isinstance(saved, dict):
@@ -254,7 +254,7 @@ def get_rng_state() -> dict[str, Any]:
 
 
 def set_rng_state(state: dict[str, Any]) -> None:
-    """Restore the states captured by :func:`get_rng_state`."""
+    """Restore the states captured by `get_rng_state`."""
     torch.set_rng_state(state["torch"])
     kind, keys, pos, has_gauss, cached = state["numpy"]
     np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, cached))  # noqa: NPY002

@@ -1,7 +1,7 @@
 """Data checks run by the trainer on every batch before it reaches the model, and the
 divergence check of the studies' hand-written training loops.
 
-Each check raises :class:`~phasor.train.errors.TrainingError` with a message that says
+Each check raises [`TrainingError`][phasor.train.errors.TrainingError] with a message that says
 where the problem is (which data set, which samples) and how to fix it.
 """
 
@@ -164,7 +164,7 @@ def check_divergence(
     advice: str,
     quantity: str = "the loss",
 ) -> None:
-    """Raise :class:`TrainingError` when ``value`` (``quantity`` at ``at``, e.g. ``"step 3"``)
+    """Raise `TrainingError` when ``value`` (``quantity`` at ``at``, e.g. ``"step 3"``)
     is not finite or exceeds ``DIVERGENCE_FACTOR`` times ``start`` (``None``: the first value,
     checked for finiteness only). The message reads
     ``"{where}: training diverged at {at}: {what}; {advice}"``."""

@@ -1,14 +1,14 @@
-"""Data-parallel helpers around :mod:`torch.distributed`.
+"""Data-parallel helpers around `torch.distributed`.
 
-The :class:`~phasor.train.Trainer` calls :func:`init_distributed` itself, so a training
-script runs unchanged under ``torchrun``::
+The [`Trainer`][phasor.train.trainer.Trainer] calls `init_distributed` itself, so a training
+script runs unchanged under ``torchrun``:
 
     torchrun --nproc_per_node=2 train.py            # one machine, 2 processes
     torchrun --nnodes=2 --nproc_per_node=4 --rdzv-backend=c10d \\
              --rdzv-endpoint=HOST:29500 train.py     # two machines
 
 The backend is ``gloo`` on CPU and ``nccl`` when CUDA is used. Complex parameters work
-with :class:`~torch.nn.parallel.DistributedDataParallel` as they are (gradients are
+with `DistributedDataParallel` as they are (gradients are
 all-reduced as their real view).
 """
 

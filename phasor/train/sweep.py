@@ -14,7 +14,7 @@ Worker processes die with the sweep's process, even when it is killed with SIGKI
 Linux through ``PR_SET_PDEATHSIG``, elsewhere through a thread that watches the parent's
 pid), so no orphan goes on training a run that a resumed sweep starts again.
 
-At the end :func:`summarize` writes ``runs.csv`` (one row per run), ``summary.csv`` and
+At the end `summarize` writes ``runs.csv`` (one row per run), ``summary.csv`` and
 ``summary.json`` (per configuration: number of seeds, mean and sample standard deviation
 of every numeric metric).
 
@@ -73,7 +73,7 @@ RunFn = Callable[[dict[str, Any], int, Path], Mapping[str, Any]]
 
 @dataclass
 class SweepResult:
-    """What :func:`run_sweep` did.
+    """What `run_sweep` did.
 
     Attributes:
         runs: one dict per run of this call (``run_id``, ``config``, ``seed``, ``status`` in
@@ -191,9 +191,9 @@ def run_sweep(
         threads_per_worker: torch threads in each worker (default: cores // workers).
         progress: show a progress bar over runs.
 
-    Returns a :class:`SweepResult`; the summary covers every finished run in ``out_dir``
+    Returns a `SweepResult`; the summary covers every finished run in ``out_dir``
     (all shards so far; a locked run counts once its other process has finished it).
-    Raises :class:`TrainingError` after writing the summary if any run failed.
+    Raises `TrainingError` after writing the summary if any run failed.
     """
     out = Path(out_dir)
     configs = expand_grid(grid)

@@ -1,9 +1,9 @@
 """The training loop shared by every study.
 
-:class:`Trainer` trains any :class:`torch.nn.Module` (complex parameters included) on a
+`Trainer` trains any `torch.nn.Module` (complex parameters included) on a
 map-style data set of ``(input, target)`` pairs. It is seeded and deterministic, writes
 per-epoch metrics, checkpoints atomically and resumes mid-epoch exactly, refuses bad data
-and diverging losses with a clear :class:`~phasor.train.errors.TrainingError`, and runs
+and diverging losses with a clear [`TrainingError`][phasor.train.errors.TrainingError], and runs
 data-parallel under ``torchrun`` without code changes.
 """
 
@@ -59,9 +59,13 @@ class TrainConfig:
     Args:
         epochs: passes over the training set.
         batch_size: samples per optimiser step (the *global* batch under ``torchrun``).
-        optimizer: name of any :mod:`torch.optim` optimiser (``"sgd"``, ``"adam"``,
+        optimizer: name of any `torch.optim` optimiser (``"sgd"``, ``"adam"``,
             ``"adamw"``, ``"rmsprop"``, ...; case-insensitive) or an optimiser class.
-        lr, momentum, weight_decay: passed to the optimiser (``momentum`` only to those
+        lr: passed to the optimiser (``momentum`` only to those
+            that take it, e.g. SGD and RMSprop).
+        momentum: passed to the optimiser (``momentum`` only to those
+            that take it, e.g. SGD and RMSprop).
+        weight_decay: passed to the optimiser (``momentum`` only to those
             that take it, e.g. SGD and RMSprop).
         scheduler: ``None``, ``"cosine"`` (to 0 over ``epochs``), ``"step"`` (×``gamma``
             = 0.1 every ``step_size`` = ``max(1, epochs // 3)`` epochs), ``"exponential"``
@@ -78,7 +82,7 @@ class TrainConfig:
         progress: show a tqdm progress bar with the running loss and accuracy.
         tensorboard: also log per-epoch scalars to ``out_dir/tensorboard``.
         max_grad_norm: clip the global gradient norm to this value (``None``: no clipping).
-        max_loss: stop with a :class:`TrainingError` when a batch loss exceeds this (a
+        max_loss: stop with a `TrainingError` when a batch loss exceeds this (a
             diverging run); non-finite losses, gradients and weights always stop training.
         eval_batch_size: batch size for evaluation (default ``batch_size``).
         drop_last: drop the last incomplete training batch of each epoch.
@@ -259,27 +263,29 @@ class Trainer:
     Args:
         model: any module; complex parameters are fine.
         loss_fn: ``loss_fn(outputs, targets)`` → real scalar tensor (mean over the batch).
-        train_set, eval_set: map-style data sets of ``(input, target)`` pairs
-            (:class:`~torch.utils.data.TensorDataset` is fastest).
-        config: a :class:`TrainConfig` (default: ``TrainConfig()``).
+        train_set: map-style data sets of ``(input, target)`` pairs
+            (`TensorDataset` is fastest).
+        eval_set: map-style data sets of ``(input, target)`` pairs
+            (`TensorDataset` is fastest).
+        config: a `TrainConfig` (default: ``TrainConfig()``).
         out_dir: folder for ``metrics.csv``, ``metrics.json``, ``checkpoints/latest.pt`` and
             ``tensorboard/``; ``None`` writes nothing (and cannot resume).
         train_transform: ``callable(batch_x)`` applied to training batches only.
         eval_transform: ``callable(batch_x)`` applied to evaluation batches.
         metrics: ``("accuracy",)`` or ``()``. Accuracy takes the argmax over dimension 1 of
             the outputs (of ``|z|`` for complex outputs) and needs integer labels.
-        run_settings: JSON-like settings outside :class:`TrainConfig` that define the run
+        run_settings: JSON-like settings outside `TrainConfig` that define the run
             (data set, training-set size, model variant, ...), stored in the checkpoint and
             ``metrics.json``. ``fit(resume=True)`` refuses a checkpoint whose settings
-            differ (see :meth:`fit`).
+            differ (see `fit`).
 
-    After :meth:`fit`, ``resumes`` lists the resumes that changed an allowed setting,
+    After `fit`, ``resumes`` lists the resumes that changed an allowed setting,
     over the run's whole life: ``[{"at_epoch": 8, "changed": {"epochs": [8, 12]}}]``
     (epochs completed before that resume; old and new value); empty for a run never
     resumed with a change.
 
     Under ``torchrun`` the process group is joined automatically, the model is wrapped in
-    :class:`~torch.nn.parallel.DistributedDataParallel`, each global batch of
+    `DistributedDataParallel`, each global batch of
     ``batch_size`` is split over the processes and only rank 0 writes files.
     """
 
@@ -427,7 +433,7 @@ class Trainer:
         at once) and starts fresh otherwise.
 
         Resuming needs the settings the run was started with: the checkpoint's
-        :class:`TrainConfig`, ``run_settings``, training- and eval-set sizes and metrics
+        `TrainConfig`, ``run_settings``, training- and eval-set sizes and metrics
         must equal the current ones, except ``progress``, ``tensorboard``, ``check_data``
         and ``checkpoint_every`` (they change no number), ``device`` and
         ``deterministic`` (recorded in ``resumes``), and ``epochs``, which may be raised
@@ -819,8 +825,8 @@ class Trainer:
         self, path: Path, stored: dict[str, dict[str, Any]], done: int, in_epoch: int
     ) -> dict[str, list[Any]]:
         """Compare the checkpoint's settings with the current ones (the resume rule of
-        :meth:`fit`). Returns the allowed changes as ``{name: [old, new]}``; raises
-        :class:`CheckpointError` listing every refused one."""
+        `fit`). Returns the allowed changes as ``{name: [old, new]}``; raises
+        `CheckpointError` listing every refused one."""
         now = {
             "config": _jsonable(self.config.to_dict()),
             "trainer": self._trainer_settings,

@@ -5,33 +5,35 @@ gradient descent. This module generalises its equations (1) and (2) to any numbe
 layers and also holds the real network of its Figure 1 (right). Samples are rows here
 (``Z = A W^T``); the paper writes columns (``Z = W A``), which is the same computation.
 
-Forward pass, for hidden layers :math:`k = 1, \dots, L-1` and output layer :math:`L`:
+Forward pass, for hidden layers $k = 1, \dots, L-1$ and output layer $L$:
 
-.. math::
-    A_0 = X,\quad Z_k = A_{k-1} W_k^T,\quad A_k = f_k(Z_k),\quad
-    P = \operatorname{softmax}(s(Z_L)),\quad
-    \mathcal{L} = -\frac{1}{m} \sum_n \log P_{n, y_n}
+$$
+A_0 = X,\quad Z_k = A_{k-1} W_k^T,\quad A_k = f_k(Z_k),\quad
+P = \operatorname{softmax}(s(Z_L)),\quad
+\mathcal{L} = -\frac{1}{m} \sum_n \log P_{n, y_n}
+$$
 
-with :math:`f_k` the split ReLU :math:`\mathrm{CReLU}(z) = \mathrm{ReLU}(\Re z) +
-i\,\mathrm{ReLU}(\Im z)` (or the identity), and :math:`s(z) = |z|^2` for the complex network
-(the paper's ``modSoftmax``) or :math:`s(z) = z` for the real one.
+with $f_k$ the split ReLU $\mathrm{CReLU}(z) = \mathrm{ReLU}(\Re z) +
+i\,\mathrm{ReLU}(\Im z)$ (or the identity), and $s(z) = |z|^2$ for the complex network
+(the paper's ``modSoftmax``) or $s(z) = z$ for the real one.
 
-Backward pass (the paper's equations, layer by layer): with :math:`G = (P - Y) / m`,
-:math:`\partial\mathcal{L}/\partial Z_L^R = G \otimes 2 Z_L^R` and
-:math:`\partial\mathcal{L}/\partial Z_L^I = G \otimes 2 Z_L^I`, then for every layer
+Backward pass (the paper's equations, layer by layer): with $G = (P - Y) / m$,
+$\partial\mathcal{L}/\partial Z_L^R = G \otimes 2 Z_L^R$ and
+$\partial\mathcal{L}/\partial Z_L^I = G \otimes 2 Z_L^I$, then for every layer
 
-.. math::
-    \frac{\partial\mathcal{L}}{\partial W^R} = D_R^T A^R + D_I^T A^I,\quad
-    \frac{\partial\mathcal{L}}{\partial W^I} = D_I^T A^R - D_R^T A^I \qquad (1)
+$$
+\frac{\partial\mathcal{L}}{\partial W^R} = D_R^T A^R + D_I^T A^I,\quad
+\frac{\partial\mathcal{L}}{\partial W^I} = D_I^T A^R - D_R^T A^I \qquad (1)
 
-    \frac{\partial\mathcal{L}}{\partial A^R} = D_R W^R + D_I W^I,\quad
-    \frac{\partial\mathcal{L}}{\partial A^I} = D_I W^R - D_R W^I \qquad (2)
+\frac{\partial\mathcal{L}}{\partial A^R} = D_R W^R + D_I W^I,\quad
+\frac{\partial\mathcal{L}}{\partial A^I} = D_I W^R - D_R W^I \qquad (2)
+$$
 
-where :math:`D_R, D_I` are the derivatives of the loss with respect to the real and imaginary
-parts of the layer's output and :math:`A` is its input; through CReLU each part is multiplied
+where $D_R, D_I$ are the derivatives of the loss with respect to the real and imaginary
+parts of the layer's output and $A$ is its input; through CReLU each part is multiplied
 by the indicator of its own positive pre-activation. The update is
-:math:`W \leftarrow W - \eta\,(\partial\mathcal{L}/\partial W^R + i\,
-\partial\mathcal{L}/\partial W^I)`, which is also what PyTorch's autograd gives for a real
+$W \leftarrow W - \eta\,(\partial\mathcal{L}/\partial W^R + i\,
+\partial\mathcal{L}/\partial W^I)$, which is also what PyTorch's autograd gives for a real
 loss of complex parameters.
 """
 
@@ -53,12 +55,12 @@ def encode_inputs(images: np.ndarray, complex_valued: bool, dtype: str = "float6
     r"""Flatten images in ``[0, 1]``, append the constant-1 bias feature and phase-encode.
 
     The paper's code appends the constant feature first and then encodes every feature as
-    :math:`x\,e^{i\pi x}`, so the bias input of the complex network is :math:`e^{i\pi} = -1`;
+    $x\,e^{i\pi x}$, so the bias input of the complex network is $e^{i\pi} = -1$;
     the real network sees ``[x, 1]`` unchanged.
 
     Shape:
-        - images: :math:`(N, *)`, real.
-        - Output: :math:`(N, D + 1)` with :math:`D` the number of pixels; complex for
+        - images: $(N, *)$, real.
+        - Output: $(N, D + 1)$ with $D$ the number of pixels; complex for
           ``complex_valued`` (``complex128`` for ``dtype="float64"``, ``complex64`` otherwise).
     """
     flat = np.asarray(images, dtype=np.float64).reshape(len(images), -1)
@@ -72,7 +74,7 @@ def encode_inputs(images: np.ndarray, complex_valued: bool, dtype: str = "float6
 def init_weights(
     sizes: Sequence[int], complex_valued: bool, rng: np.random.Generator, std: float = 0.01
 ) -> list[np.ndarray]:
-    r"""The paper's initialisation: :math:`W = 0.01\,\mathcal{N}(0,1) + 0.01\,\mathcal{N}(0,1)\,i`.
+    r"""The paper's initialisation: $W = 0.01\,\mathcal{N}(0,1) + 0.01\,\mathcal{N}(0,1)\,i$.
 
     ``sizes`` lists the layer widths from input to output, e.g. ``(785, 100, 10)``; the real
     network draws only the real part. Weights are float64/complex128, ``(out, in)``.
@@ -96,8 +98,8 @@ class NumpyMLP:
         dtype: ``"float64"`` (complex128/float64, the paper's precision) or ``"float32"``.
 
     Shape:
-        - inputs: :math:`(N, D)`, from :func:`encode_inputs`; labels: :math:`(N,)` integers.
-        - :meth:`predict` returns :math:`(N,)` class indices.
+        - inputs: $(N, D)$, from `encode_inputs`; labels: $(N,)$ integers.
+        - `predict` returns $(N,)$ class indices.
     """
 
     def __init__(

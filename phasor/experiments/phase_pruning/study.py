@@ -144,7 +144,7 @@ def hidden_activations(hidden: list[int], real: bool, given: list[list[str]] | N
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The study's flags; ``None`` defaults are filled from ``--preset`` or :data:`DEFAULTS`."""
+    """The study's flags; ``None`` defaults are filled from ``--preset`` or `DEFAULTS`."""
     steps, train, every = DEFAULTS["steps"], DEFAULTS["train_size"], DEFAULTS["eval_every"]
     parser.add_argument(
         "--preset",
@@ -380,8 +380,8 @@ def _diverged(where: str, step: int, what: str, cfg) -> TrainingError:
 
 def _train(net, cfg, where, checkpoints, bar, evaluate, after_step=None) -> list[float]:
     """Train ``cfg.steps`` steps, calling ``evaluate(step)`` at checkpoints; returns the
-    training losses. A non-finite loss or gradient, a loss above :data:`LOSS_GROWTH` times
-    its first value or a weight above :data:`MAX_WEIGHT` stops the run (``TrainingError``)."""
+    training losses. A non-finite loss or gradient, a loss above `LOSS_GROWTH` times
+    its first value or a weight above `MAX_WEIGHT` stops the run (``TrainingError``)."""
     losses: list[float] = []
     for step in range(1, cfg.steps + 1):
         try:

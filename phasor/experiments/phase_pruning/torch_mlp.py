@@ -1,5 +1,5 @@
 """The paper's networks built from ``phasor`` layers (complex) or ``torch.nn`` (real), trained
-by autograd with the same full-batch gradient descent as :mod:`.numpy_mlp`."""
+by autograd with the same full-batch gradient descent as `.numpy_mlp`."""
 
 from __future__ import annotations
 
@@ -20,18 +20,18 @@ __all__ = ["TorchMLP"]
 class TorchMLP(nn.Module):
     r"""Bias-free MLP: complex ``phasor.nn.Linear`` + ``CReLU`` layers, or real ``torch.nn`` ones.
 
-    The complex network scores class :math:`c` by :math:`|z_c|^2`
-    (:func:`phasor.functional.complex_cross_entropy` with ``real_map="squared_magnitude"``);
-    the real one by :math:`z_c`.
+    The complex network scores class $c$ by $|z_c|^2$
+    ([`phasor.functional.complex_cross_entropy`][phasor.functional.loss.complex_cross_entropy] with ``real_map="squared_magnitude"``);
+    the real one by $z_c$.
 
     Args:
         weights: one ``(out, in)`` NumPy array per layer (see
-            :func:`~.numpy_mlp.init_weights`); complex arrays give the complex network.
+            `init_weights`); complex arrays give the complex network.
         activations: ``"relu"`` or ``"identity"`` per hidden layer (default ReLU everywhere).
         dtype: ``"float64"`` (complex128/float64) or ``"float32"`` (complex64/float32).
 
     Shape:
-        - Input: :math:`(N, D)`; output: :math:`(N, C)` logits (complex for the complex network).
+        - Input: $(N, D)$; output: $(N, C)$ logits (complex for the complex network).
     """
 
     def __init__(
