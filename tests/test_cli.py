@@ -152,7 +152,9 @@ def test_every_study_has_the_common_flags_and_helps_every_flag(name):
     assert set(COMMON_FLAGS) <= options
     assert [a.dest for a in _flags(parser) if not (a.help or "").strip()] == []
     text = parser.format_help()
-    assert not re.search(r":(math|func|class|mod|meth|attr):|``|`\]\[|\(default: None\)", text), text
+    assert not re.search(r":(math|func|class|mod|meth|attr):|``|`\]\[|\(default: None\)", text), (
+        text
+    )
     assert not re.search(r"\(default \S+\) \(default", text)
 
 
