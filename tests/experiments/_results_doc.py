@@ -11,7 +11,7 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 # Written by `phasor run` for every study; documented once, in docs/architecture.md.
 COMMON = ("study", "config", "phasor_version", "torch_version", "python_version", "finished_at")
-COMMON_WITH_SECONDS = (*COMMON, "seconds")
+COMMON_WITH_SECONDS = (*COMMON, "seconds", "freed_memory_kept")
 
 
 def _keys(value: Any, path: str, maps: tuple[str, ...]) -> Iterator[tuple[str, str]]:
