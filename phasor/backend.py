@@ -3,20 +3,16 @@
 Every complex linear and convolution layer can be computed in more than one way,
 all equal to float tolerance:
 
-``"native"``
-    PyTorch's complex kernels on complex tensors.
-``"real"``
-    One real kernel on stacked weights: ``[[A, -B], [B, A]] @ [x; y]`` with
-    ``W = A + iB`` and ``h = x + iy`` (seed 003, eq. 1).
-``"gauss"``
-    Three real products instead of four (Gauss's trick):
-    ``t1 = A x``, ``t2 = B y``, ``t3 = (A + B)(x + y)``; real ``t1 - t2``, imaginary ``t3 - t1 - t2``.
-``"auto"``
-    The fastest of the three for each op signature (op and options, shapes, dtype, device,
-    which operands need gradients), measured once per process on random data and cached
-    (`phasor._autotune`). ``"native"`` is the reference: another kernel is chosen only
-    when it is clearly (10 %) faster, so near-ties stay on it. Inside ``torch.func``
-    transforms and ``torch.compile`` it runs ``"native"``.
+- ``"native"``: PyTorch's complex kernels on complex tensors.
+- ``"real"``: One real kernel on stacked weights: ``[[A, -B], [B, A]] @ [x; y]`` with
+  ``W = A + iB`` and ``h = x + iy`` (seed 003, eq. 1).
+- ``"gauss"``: Three real products instead of four (Gauss's trick):
+  ``t1 = A x``, ``t2 = B y``, ``t3 = (A + B)(x + y)``; real ``t1 - t2``, imaginary ``t3 - t1 - t2``.
+- ``"auto"``: The fastest of the three for each op signature (op and options, shapes, dtype, device,
+  which operands need gradients), measured once per process on random data and cached
+  (`phasor._autotune`). ``"native"`` is the reference: another kernel is chosen only
+  when it is clearly (10 %) faster, so near-ties stay on it. Inside ``torch.func``
+  transforms and ``torch.compile`` it runs ``"native"``.
 
 A real input (images, waveforms) needs no choice: it is multiplied by the stacked weight
 ``[A; B]`` in one real op on every backend ([`phasor.functional.linear.complex_bilinear`][phasor.functional.linear.complex_bilinear]).

@@ -2,21 +2,16 @@
 
 Every study takes the same common flags:
 
-``--out DIR``
-    folder for ``results.json`` (the study's results with its full configuration, versions
-    and run time), the CSV files and the PNG figures (default ``runs/STUDY``).
-``--seed N``
-    random seed.
-``--threads N``
-    CPU threads for PyTorch (default: the cores this process may use, at most 4); OpenMP
-    threads sleep rather than spin while they wait, so a busy machine does not slow a run
-    down (see `phasor._threads`).
-``--progress/--no-progress``
-    progress bars (default: shown when standard error is a terminal).
-``--resume``
-    continue an interrupted run in the same ``--out``. Studies that save checkpoints resume
-    exactly where they stopped; for the others a finished run with the same settings is not
-    redone. A resume with settings that differ from the saved ones stops with a list of them.
+- ``--out DIR``: folder for ``results.json`` (the study's results with its full configuration, versions
+  and run time), the CSV files and the PNG figures (default ``runs/STUDY``).
+- ``--seed N``: random seed.
+- ``--threads N``: CPU threads for PyTorch (default: the cores this process may use, at most 4); OpenMP
+  threads sleep rather than spin while they wait, so a busy machine does not slow a run
+  down (see `phasor._threads`).
+- ``--progress/--no-progress``: progress bars (default: shown when standard error is a terminal).
+- ``--resume``: continue an interrupted run in the same ``--out``. Studies that save checkpoints resume
+  exactly where they stopped; for the others a finished run with the same settings is not
+  redone. A resume with settings that differ from the saved ones stops with a list of them.
 
 A bad flag value stops the command before any work with ``phasor: error: --FLAG ...`` and
 exit status 2; so do missing or corrupted data files and diverged training. Ctrl-C prints one

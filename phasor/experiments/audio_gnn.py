@@ -4,20 +4,17 @@
 Each clip is a graph: node ``t`` is frame ``t`` (its standardised real MFCC vector) and frames
 at most ``--radius`` apart are joined. The edge weight is one of
 
-``no-phase``
-    1 (the same graph without phase);
-``phase-coherence``
-    the *inter-frame phase coherence* ``|c_ij|``, where
-    ``c_ij = sum_m a_im a_jm exp(i (phi_im - phi_jm)) / sum_m a_im a_jm`` and
-    ``Z_t[m] = a_tm exp(i phi_tm)`` is mel band ``m`` of frame ``t`` (the mel filter bank
-    applied to the complex STFT). It is the mean of the band-wise phase differences as unit
-    phasors, each band weighted by its magnitude in both frames (so empty bands, whose phase
-    is noise, do not count). ``|c_ij| = 1`` exactly when every band with energy moves by the
-    same angle from frame ``i`` to frame ``j``, whatever the magnitudes; it is small for
-    unrelated phases;
-``complex-phase``
-    ``c_ij`` itself (a Hermitian complex adjacency), in a complex graph network whose
-    node features are the real MFCCs as complex numbers.
+- ``no-phase``: 1 (the same graph without phase);
+- ``phase-coherence``: the *inter-frame phase coherence* ``|c_ij|``, where
+  ``c_ij = sum_m a_im a_jm exp(i (phi_im - phi_jm)) / sum_m a_im a_jm`` and
+  ``Z_t[m] = a_tm exp(i phi_tm)`` is mel band ``m`` of frame ``t`` (the mel filter bank
+  applied to the complex STFT). It is the mean of the band-wise phase differences as unit
+  phasors, each band weighted by its magnitude in both frames (so empty bands, whose phase
+  is noise, do not count). ``|c_ij| = 1`` exactly when every band with energy moves by the
+  same angle from frame ``i`` to frame ``j``, whatever the magnitudes; it is small for
+  unrelated phases;
+- ``complex-phase``: ``c_ij`` itself (a Hermitian complex adjacency), in a complex graph network whose
+  node features are the real MFCCs as complex numbers.
 
 The first two use a real two-layer GCN, the third its complex twin (same width rule as
 ``audio-mfcc``); readout is the mean over nodes and a linear head. With ``--seeds`` every

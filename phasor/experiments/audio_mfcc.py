@@ -3,13 +3,10 @@
 Three pipelines on the same clips, features, epochs, optimiser and (about the same) number of
 real parameters:
 
-``real-mfcc/real-net``
-    real MFCCs into a real 1-D CNN over time;
-``real-mfcc/complex-net``
-    the same real MFCCs (imaginary part 0) into the complex twin of that CNN;
-``complex-mfcc/complex-net``
-    complex MFCCs ([`phasor.audio.complex_mfcc`][phasor.audio.features.complex_mfcc]; real part = the real MFCCs, imaginary
-    part = DCT of the mel-band phases) into the complex CNN.
+- ``real-mfcc/real-net``: real MFCCs into a real 1-D CNN over time;
+- ``real-mfcc/complex-net``: the same real MFCCs (imaginary part 0) into the complex twin of that CNN;
+- ``complex-mfcc/complex-net``: complex MFCCs ([`phasor.audio.complex_mfcc`][phasor.audio.features.complex_mfcc]; real part = the real MFCCs, imaginary
+  part = DCT of the mel-band phases) into the complex CNN.
 
 Each runs on every task of ``--tasks`` (``multi``: all classes, ``binary``: the first two).
 With ``--seeds`` every pipeline runs once per seed (its own split) and ``results.json`` holds

@@ -5,14 +5,11 @@ clip, as a (frequency, time) picture $Z = \log(1 + |X|)\, e^{i\varphi} / s$ (mag
 compressed by ``log1p``, phase kept; $s$ is the RMS of $\log(1 + |X|)$ over the
 training clips):
 
-``complex-stft``
-    a complex CNN (`phasor.nn` convolutions, complex batch norm by 2x2 whitening, CReLU
-    or modReLU, max-pooling by magnitude) on $Z$ as one complex channel, trained with
-    the cross-entropy of the logits' moduli;
-``real-magnitude``
-    the real twin (`torch.nn`) on the magnitude $|Z|$ as one real channel;
-``real-re-im``
-    the real twin on $(\operatorname{Re} Z, \operatorname{Im} Z)$ as two real channels.
+- ``complex-stft``: a complex CNN (`phasor.nn` convolutions, complex batch norm by 2x2 whitening, CReLU
+  or modReLU, max-pooling by magnitude) on $Z$ as one complex channel, trained with
+  the cross-entropy of the logits' moduli;
+- ``real-magnitude``: the real twin (`torch.nn`) on the magnitude $|Z|$ as one real channel;
+- ``real-re-im``: the real twin on $(\operatorname{Re} Z, \operatorname{Im} Z)$ as two real channels.
 
 The real nets' widths are chosen so their real parameter counts match the complex net's.
 Every trained model is then scored on the test clips three ways: ``recorded`` (the phase as

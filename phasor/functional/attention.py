@@ -11,12 +11,10 @@ the attention weights is therefore a choice, made explicit here by ``score``:
     weighted by real weights keep their phase). It is the default because it is the
     convention that reduces to the familiar real transformer: a complex network with zero
     imaginary parts computes what the real one computes.
-``"magnitude"``
-    $A = \operatorname{softmax}(|S|)$, real weights; invariant to a common phase of
-    $q$ or $k$, blind to the phase difference between them.
-``"split"``
-    $A = \operatorname{softmax}(\Re S) + i\,\operatorname{softmax}(\Im S)$, complex
-    weights (the "real and imaginary softmax" convention): each part sums to 1 over the keys.
+- ``"magnitude"``: $A = \operatorname{softmax}(|S|)$, real weights; invariant to a common phase of
+  $q$ or $k$, blind to the phase difference between them.
+- ``"split"``: $A = \operatorname{softmax}(\Re S) + i\,\operatorname{softmax}(\Im S)$, complex
+  weights (the "real and imaginary softmax" convention): each part sums to 1 over the keys.
 
 Masks follow `torch.nn.functional.scaled_dot_product_attention`: a boolean mask keeps
 the positions where it is ``True``, a real floating mask is added to the real map's input

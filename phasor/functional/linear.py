@@ -9,18 +9,14 @@ tensors. With ``W = A + iB`` and ``h = x + iy`` (seed 003, eq. 1):
 `complex_bilinear` evaluates this once, for any such op, on the backend chosen with
 `phasor.backend`:
 
-``"native"``
-    ``op`` on the complex tensors themselves (PyTorch's complex kernels).
-``"real"``
-    One real ``op`` on stacked operands: input ``[x; y]`` along the channel (feature) axis and
-    weight ``[[A, -B], [B, A]]``. With ``groups > 1`` the stacking is done inside each group,
-    so that each group still sees only its own channels.
-``"gauss"``
-    Three real products (Gauss's trick): ``t1 = op(x, A)``, ``t2 = op(y, B)``,
-    ``t3 = op(x + y, A + B)``; real part ``t1 - t2``, imaginary part ``t3 - t1 - t2``.
-``"auto"``
-    Whichever of the three is fastest for this op, shapes, dtype and device, measured once
-    and cached (`phasor._autotune`).
+- ``"native"``: ``op`` on the complex tensors themselves (PyTorch's complex kernels).
+- ``"real"``: One real ``op`` on stacked operands: input ``[x; y]`` along the channel (feature) axis and
+  weight ``[[A, -B], [B, A]]``. With ``groups > 1`` the stacking is done inside each group,
+  so that each group still sees only its own channels.
+- ``"gauss"``: Three real products (Gauss's trick): ``t1 = op(x, A)``, ``t2 = op(y, B)``,
+  ``t3 = op(x + y, A + B)``; real part ``t1 - t2``, imaginary part ``t3 - t1 - t2``.
+- ``"auto"``: Whichever of the three is fastest for this op, shapes, dtype and device, measured once
+  and cached (`phasor._autotune`).
 
 The complex bias is added once, after the product, on every backend. An empty operand (a
 batch of size 0) always runs on ``"native"``: there is nothing to compute.

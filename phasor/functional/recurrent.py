@@ -10,12 +10,11 @@ conventions are offered (argument ``gate``):
     $h' = (1 - z) n + z h$ stays a convex combination per unit, so
     $|h'| \le \max(|n|, |h|)$, and for real weights and real data every cell equals
     torch's cell exactly (the imaginary parts stay zero).
-``"split"``
-    $g = \sigma(\Re a) + i\,\sigma(\Im a)$ ([`split_sigmoid`][phasor.functional.activation.split_sigmoid]),
-    multiplied as a complex number: the convention of complexPyTorch's ``ComplexGRUCell`` and
-    of complextorch's ``GRUCell``/``LSTMCell`` (split "type-A" sigmoid). Such a gate rotates
-    the state it multiplies and can have modulus up to $\sqrt 2$; with real data it
-    does not reduce to torch's cell (its imaginary part is $\sigma(0) = 1/2$).
+- ``"split"``: $g = \sigma(\Re a) + i\,\sigma(\Im a)$ ([`split_sigmoid`][phasor.functional.activation.split_sigmoid]),
+  multiplied as a complex number: the convention of complexPyTorch's ``ComplexGRUCell`` and
+  of complextorch's ``GRUCell``/``LSTMCell`` (split "type-A" sigmoid). Such a gate rotates
+  the state it multiplies and can have modulus up to $\sqrt 2$; with real data it
+  does not reduce to torch's cell (its imaginary part is $\sigma(0) = 1/2$).
 
 The candidate (GRU) and cell-output (LSTM) nonlinearity is complex (argument ``activation``):
 ``"split_tanh"`` (default, [`split_tanh`][phasor.functional.activation.split_tanh], as both libraries above) or
