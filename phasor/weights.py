@@ -3,16 +3,14 @@ r"""Weight-information projections: keep one kind of information in a network's 
 Seed 000 ("phase matters more") asks how much of a trained network's accuracy survives when
 every weight keeps only one kind of information. For a weight $w = |w|\,e^{i\theta}$:
 
-==============  ===========================================  ===============================
-kind            projection                                   paper's constant ``scale``
-==============  ===========================================  ===============================
-``"real"``      $c\,\Re w$                             1
-``"imag"``      $c\,\Im w$, used as a *real* weight    1
-``"amplitude"`` $c\,|w|$                               0.1
-``"phase"``     $c\,e^{i\theta}$                        0.01
-``"magnitude"`` $c\,|w|$ (real networks)               0.1
-``"sign"``      $c\,\operatorname{sign}(w)$ (real)     0.1
-==============  ===========================================  ===============================
+| kind | projection | paper's constant ``scale`` |
+|---|---|---|
+| ``"real"`` | $c\,\Re w$ | 1 |
+| ``"imag"`` | $c\,\Im w$, used as a *real* weight | 1 |
+| ``"amplitude"`` | $c\,\lvert w\rvert$ | 0.1 |
+| ``"phase"`` | $c\,e^{i\theta}$ | 0.01 |
+| ``"magnitude"`` | $c\,\lvert w\rvert$ (real networks) | 0.1 |
+| ``"sign"`` | $c\,\operatorname{sign}(w)$ (real) | 0.1 |
 
 The constant $c$ is ``scale``: a number, or ``"mean"``, which picks $c$ so that the
 projection has the same mean magnitude $\overline{|w|}$ as the tensor (for ``"phase"``
