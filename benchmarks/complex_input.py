@@ -80,22 +80,24 @@ def _step(model, optimizer, x, target):
     return run
 
 
-def _variants(build, shape):
+def _variants(build, shape, compile: bool):
     torch.manual_seed(0)
     model = build()
     z = torch.randn(shape, dtype=torch.complex64)
     target = torch.randint(0, 10, (shape[0],))
     lowered = lower(model)
-    compiled_model = lower(model)
-    compiled = torch.compile(compiled_model, fullgraph=True)
     pair = to_pair(z)
     steps = {
         "phasor eager": _step(model, torch.optim.Adam(model.parameters()), z, target),
         "lowered eager": _step(lowered, torch.optim.Adam(lowered.parameters()), pair, target),
-        "lowered compiled": _step(
-            compiled, torch.optim.Adam(compiled_model.parameters()), pair, target
-        ),
     }
+    if not compile:
+        return steps, None
+    compiled_model = lower(model)
+    compiled = torch.compile(compiled_model, fullgraph=True)
+    steps["lowered compiled"] = _step(
+        compiled, torch.optim.Adam(compiled_model.parameters()), pair, target
+    )
     started = time.perf_counter()
     steps["lowered compiled"]()
     return steps, time.perf_counter() - started
@@ -119,6 +121,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="quarter batches")
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument(
+        "--no-compile",
+        action="store_true",
+        help="skip the compiled variant (minutes of cold compile)",
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     random.seed(0)
@@ -126,9 +133,10 @@ def main() -> None:
     for name, (build, shape) in MODELS.items():
         if args.quick:
             shape = (max(1, shape[0] // 4), *shape[1:])
-        steps, cold = _variants(build, shape)
+        steps, cold = _variants(build, shape, not args.no_compile)
         variants[name] = steps
-        print(f"{name}: cold compile + first step {cold:.1f} s")
+        if cold is not None:
+            print(f"{name}: cold compile + first step {cold:.1f} s")
     results = {}
     for kept in (False, True):
         if kept:
@@ -136,22 +144,19 @@ def main() -> None:
         for name, steps in variants.items():
             results[name, kept] = _time(steps, args.rounds)
     print("\nCPU seconds per training step (median), ratio to phasor eager, default allocator")
+    columns = [("phasor eager", True), ("lowered eager", True), ("lowered eager", False)]
+    if not args.no_compile:
+        columns += [("lowered compiled", True), ("lowered compiled", False)]
+    header = ["phasor eager"] + [f"{v}{', kept' if k else ''}" for v, k in columns]
     print(
-        "| model | phasor eager | phasor, memory kept | lowered eager, kept | "
-        "lowered compiled, kept | lowered eager | lowered compiled |"
+        "| model | "
+        + " | ".join(header).replace("phasor eager, kept", "phasor, memory kept")
+        + " |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("|---|" + "---:|" * len(header))
     for name in MODELS:
         base = results[name, False]["phasor eager"]
-        cells = [
-            results[name, False]["phasor eager"],
-            results[name, True]["phasor eager"],
-            results[name, True]["lowered eager"],
-            results[name, True]["lowered compiled"],
-            results[name, False]["lowered eager"],
-            results[name, False]["lowered compiled"],
-        ]
-        row = [f"{base:.3f} s"] + [f"{c / base:.2f}" for c in cells[1:]]
+        row = [f"{base:.3f} s"] + [f"{results[name, k][v] / base:.2f}" for v, k in columns]
         print(f"| {name} | " + " | ".join(row) + " |")
 
 
