@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 import phasor.nn as P
-from phasor.lowering import SUPPORTED, from_pair, lower, to_pair
+from phasor.lowering import SUPPORTED, from_pair, kernel_for, lower, to_pair
 
 DTYPES = (torch.complex64, torch.complex128)
 TOL = {torch.complex64: 2e-4, torch.complex128: 1e-10}
@@ -107,7 +107,7 @@ def _check_equal(model, x, real_input, kernel, dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("kernel", ["stacked", "gauss"])
+@pytest.mark.parametrize("kernel", ["by-shape", "stacked", "gauss"])
 @pytest.mark.parametrize("seed", range(4))
 def test_random_cnn_matches_eager_phasor_in_eval_mode(seed, kernel, dtype):
     rng = random.Random(seed)
@@ -184,6 +184,25 @@ def test_unsupported_module_names_it_and_the_supported_list():
     with pytest.raises(TypeError, match=r"body\.1 \(.*Custom\).*supported: .*Conv2d.*Linear"):
         lower(model)
     assert P.ComplexBatchNorm2d in SUPPORTED and nn.Sequential in SUPPORTED
+
+
+def test_by_shape_rule_picks_gauss_for_linear_and_wide_convolutions():
+    model = nn.Sequential(P.Conv2d(2, 16, 3), P.Conv2d(16, 64, 3), nn.Flatten(), P.Linear(64, 3))
+    lowered = lower(model)
+    assert [getattr(m, "kernel", None) for m in lowered] == ["stacked", "gauss", None, "gauss"]
+    assert kernel_for(P.Conv2d(63, 8, 1)) == "stacked" and kernel_for(P.Linear(8, 8)) == "gauss"
+
+
+@pytest.mark.parametrize("kernel", ["stacked", "gauss"])
+def test_nan_and_zero_propagate_like_eager(kernel):
+    z = torch.tensor([[0, 1 + 1j, float("nan"), 3j]], dtype=torch.complex64)
+    for layer in (P.ModReLU(4, bias_init=-0.5), P.Cardioid(), P.Modulus()):
+        model = nn.Sequential(P.Linear(4, 4), layer)
+        want = model(z)
+        got = lower(model, kernel=kernel)(to_pair(z))
+        got = got if not want.is_complex() else from_pair(got)
+        torch.testing.assert_close(got, want, equal_nan=True, atol=1e-6, rtol=1e-5)
+        assert torch.isnan(want).any()  # the NaN reached the output in both
 
 
 def test_real_input_into_an_activation_is_refused_and_bad_options():
