@@ -498,6 +498,9 @@ def _plot(runs: dict, cfg, sizes: dict, path: Path) -> None:
         )
         layers = "-".join(map(str, [sizes["inputs"], *info["hidden"], sizes["classes"]]))
         title = f"{'real' if info['real'] else 'complex'} net {layers}"
+        linear = [j + 1 for j, a in enumerate(info["activations"]) if a == "identity"]
+        if linear and not info["real"]:
+            title += f" (no activation after hidden layer {', '.join(map(str, linear))})"
         if single:
             step = next(iter(curves.values()))["steps"][0]
             title += f", one checkpoint: step {step}"
