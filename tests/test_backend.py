@@ -1,4 +1,4 @@
-"""The backend switch and the measured ``"auto"`` backend."""
+"""The backend switch, the measured ``"auto"`` backend and the fixed ``"by-shape"`` rule."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 
 import phasor
+import phasor.nn as cnn
 from phasor import _autotune
 from phasor.backend import BACKENDS, KERNELS, get_backend, resolve, set_backend, use_backend
 from phasor.functional import conv2d, conv_transpose1d, linear
@@ -29,7 +30,7 @@ def _c(*shape, seed=0, requires_grad=False):
 
 def test_names():
     assert set(KERNELS) == {"native", "real", "gauss"}
-    assert set(BACKENDS) == {*KERNELS, "auto"}
+    assert set(BACKENDS) == {*KERNELS, "auto", "by-shape"}
     assert resolve("auto") == "auto"
     with pytest.raises(ValueError, match="unknown backend 'fast'"):
         resolve("fast")
@@ -169,3 +170,32 @@ def test_conjugate_views_are_resolved(backend):
     v, m = x[:, 0], _c(2, 5, seed=6)
     got = linear(v.conj(), m.conj(), backend=backend)
     torch.testing.assert_close(got, linear(v.conj().resolve_conj(), m.conj().resolve_conj()))
+
+
+BY_SHAPE = [  # (layer, input shape, the kernel the rule picks)
+    (lambda: cnn.Linear(256, 512), (4, 256), "gauss"),
+    (lambda: cnn.Linear(64, 512), (4, 64), "native"),
+    (lambda: cnn.Conv2d(16, 32, 3), (2, 16, 8, 8), "real"),
+    (lambda: cnn.Conv2d(64, 64, 3), (2, 64, 6, 6), "gauss"),
+    (lambda: cnn.Conv2d(16, 32, 3, groups=2), (2, 16, 8, 8), "native"),
+    (lambda: cnn.ConvTranspose2d(16, 8, 3), (2, 16, 5, 5), "real"),
+]
+
+
+@pytest.mark.parametrize(("factory", "shape", "kernel"), BY_SHAPE)
+def test_by_shape_runs_the_kernel_of_its_rule_bit_for_bit(factory, shape, kernel):
+    torch.manual_seed(0)
+    layer = factory()
+    x = torch.randn(shape, dtype=torch.complex64)
+    with use_backend("by-shape"):
+        got = layer(x)
+    with use_backend(kernel):
+        want = layer(x)
+    assert torch.equal(got, want)  # the very same kernel, not only close
+    others = [k for k in KERNELS if k != kernel]
+    for other in others:  # and the kernels differ in their rounding, so the test can fail
+        with use_backend(other):
+            if not torch.equal(layer(x), want):
+                break
+    else:
+        pytest.fail("every kernel gave identical bits: the comparison proves nothing")

@@ -36,7 +36,7 @@ import torch.nn.functional as F
 
 from phasor import _autotune
 from phasor._validation import check_complex, check_layer_input, check_same_dtype
-from phasor.backend import KERNELS, resolve
+from phasor.backend import KERNELS, by_shape, resolve
 
 __all__ = ["complex_bilinear", "linear"]
 
@@ -179,7 +179,7 @@ def complex_bilinear(
             (feature) axis is ``-(spatial_dims + 1)``.
         weight: complex tensor ``(D0, D1, *kernel)``; ``D0`` is split into ``groups``.
         bias: optional complex tensor of shape ``(C_out,)``, added once to the result.
-        backend: ``"native"``, ``"real"``, ``"gauss"`` or ``"auto"``; ``None`` uses the global
+        backend: ``"native"``, ``"real"``, ``"gauss"``, ``"auto"`` or ``"by-shape"``; ``None`` uses the global
             default.
         spatial_dims: number of spatial axes after the channel axis (0 for `linear`).
         groups: channel groups that ``op`` uses (1 for `linear`).
@@ -218,6 +218,12 @@ def complex_bilinear(
         name = "native"
     elif name == "auto":
         name = _autotune.choose(op, input, weight, run, KERNELS)
+    elif name == "by-shape":
+        if transposed:  # (in, out / groups, *kernel)
+            in_features, out_features = weight.shape[0], weight.shape[1] * groups
+        else:  # (out, in / groups, *kernel), a linear layer's (out, in)
+            in_features, out_features = weight.shape[1] * groups, weight.shape[0]
+        name = by_shape(op is F.linear, in_features, out_features, groups)
     out = run(name, input, weight)
     if bias is not None:
         out = out + bias.reshape(-1, *([1] * spatial_dims))
@@ -260,7 +266,7 @@ def linear(
         weight: complex tensor ``(out_features, in_features)``, of the dtype of a complex
             ``input``.
         bias: optional complex tensor ``(out_features,)``.
-        backend: ``"native"``, ``"real"``, ``"gauss"`` or ``"auto"``; ``None`` uses
+        backend: ``"native"``, ``"real"``, ``"gauss"``, ``"auto"`` or ``"by-shape"``; ``None`` uses
             [`phasor.get_backend`][phasor.backend.get_backend].
 
     Shape:
