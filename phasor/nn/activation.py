@@ -575,7 +575,32 @@ class SplitSoftsign(nn.Module):
         return CF.split_softsign(z)
 
 
-class ShiftedCardioid(KeepsRealState):
+class _LearnablePhase(KeepsRealState):
+    """An activation with a learnable real phase per channel (``phase``, ``(num_features,)``)."""
+
+    _real_state = ("phase",)
+
+    def __init__(
+        self,
+        num_features: int = 1,
+        phase_init: float = 0.0,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
+        super().__init__()
+        self.phase = _channel_parameter(num_features, "num_features", device, dtype)
+        self.num_features = num_features
+        self.phase_init = float(phase_init)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        nn.init.constant_(self.phase, self.phase_init)
+
+    def extra_repr(self) -> str:
+        return f"num_features={self.num_features}, phase_init={self.phase_init}"
+
+
+class ShiftedCardioid(_LearnablePhase):
     r"""Cardioid passing the direction ``arg z = phi`` with a learnable ``phi`` per channel;
     see [`phasor.functional.shifted_cardioid`][phasor.functional.activation.shifted_cardioid].
 
@@ -595,32 +620,11 @@ class ShiftedCardioid(KeepsRealState):
         - Output: same shape and dtype as the input.
     """
 
-    _real_state = ("phase",)
-
-    def __init__(
-        self,
-        num_features: int = 1,
-        phase_init: float = 0.0,
-        device: torch.device | str | None = None,
-        dtype: torch.dtype | None = None,
-    ) -> None:
-        super().__init__()
-        self.phase = _channel_parameter(num_features, "num_features", device, dtype)
-        self.num_features = num_features
-        self.phase_init = float(phase_init)
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        nn.init.constant_(self.phase, self.phase_init)
-
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return CF.shifted_cardioid(z, self.phase)
 
-    def extra_repr(self) -> str:
-        return f"num_features={self.num_features}, phase_init={self.phase_init}"
 
-
-class RotatedCReLU(KeepsRealState):
+class RotatedCReLU(_LearnablePhase):
     r"""``exp(-i phi) CReLU(exp(i phi) z)`` with a learnable ``phi`` per channel; see
     [`phasor.functional.rotated_crelu`][phasor.functional.activation.rotated_crelu].
 
@@ -640,29 +644,8 @@ class RotatedCReLU(KeepsRealState):
         - Output: same shape and dtype as the input.
     """
 
-    _real_state = ("phase",)
-
-    def __init__(
-        self,
-        num_features: int = 1,
-        phase_init: float = 0.0,
-        device: torch.device | str | None = None,
-        dtype: torch.dtype | None = None,
-    ) -> None:
-        super().__init__()
-        self.phase = _channel_parameter(num_features, "num_features", device, dtype)
-        self.num_features = num_features
-        self.phase_init = float(phase_init)
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        nn.init.constant_(self.phase, self.phase_init)
-
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return CF.rotated_crelu(z, self.phase)
-
-    def extra_repr(self) -> str:
-        return f"num_features={self.num_features}, phase_init={self.phase_init}"
 
 
 class ZLeakyReLU(KeepsRealState):
