@@ -234,15 +234,8 @@ class AvgPool1d(nn.Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class AvgPool2d(nn.Module):
-    r"""2-D average pooling of the real and imaginary parts.
-
-    See [`phasor.functional.avg_pool2d`][phasor.functional.pooling.avg_pool2d]; arguments as in `torch.nn.AvgPool2d`.
-
-    Shape:
-        - Input: $(N, C, H_{in}, W_{in})$ or $(C, H_{in}, W_{in})$, complex.
-        - Output: $(N, C, H_{out}, W_{out})$ or $(C, H_{out}, W_{out})$, same dtype.
-    """
+class _AvgPoolNd(nn.Module):
+    """2-D and 3-D average pooling: the arguments of `torch.nn.AvgPool2d`; ``_pool`` the function."""
 
     def __init__(
         self,
@@ -262,7 +255,7 @@ class AvgPool2d(nn.Module):
         self.divisor_override = divisor_override
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
-        return avg_pool2d(
+        return self._pool(
             input,
             self.kernel_size,
             self.stride,
@@ -276,7 +269,20 @@ class AvgPool2d(nn.Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class AvgPool3d(nn.Module):
+class AvgPool2d(_AvgPoolNd):
+    r"""2-D average pooling of the real and imaginary parts.
+
+    See [`phasor.functional.avg_pool2d`][phasor.functional.pooling.avg_pool2d]; arguments as in `torch.nn.AvgPool2d`.
+
+    Shape:
+        - Input: $(N, C, H_{in}, W_{in})$ or $(C, H_{in}, W_{in})$, complex.
+        - Output: $(N, C, H_{out}, W_{out})$ or $(C, H_{out}, W_{out})$, same dtype.
+    """
+
+    _pool = staticmethod(avg_pool2d)
+
+
+class AvgPool3d(_AvgPoolNd):
     r"""3-D average pooling of the real and imaginary parts.
 
     See [`phasor.functional.avg_pool3d`][phasor.functional.pooling.avg_pool3d]; arguments as in `torch.nn.AvgPool3d`.
@@ -288,39 +294,24 @@ class AvgPool3d(nn.Module):
           $(C, D_{out}, H_{out}, W_{out})$, same dtype.
     """
 
-    def __init__(
-        self,
-        kernel_size,
-        stride=None,
-        padding=0,
-        ceil_mode: bool = False,
-        count_include_pad: bool = True,
-        divisor_override: int | None = None,
-    ) -> None:
+    _pool = staticmethod(avg_pool3d)
+
+
+class _AdaptiveAvgPoolNd(nn.Module):
+    """Adaptive average pooling to ``output_size``; ``_pool`` the function."""
+
+    def __init__(self, output_size) -> None:
         super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = kernel_size if stride is None else stride
-        self.padding = padding
-        self.ceil_mode = ceil_mode
-        self.count_include_pad = count_include_pad
-        self.divisor_override = divisor_override
+        self.output_size = output_size
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
-        return avg_pool3d(
-            input,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.ceil_mode,
-            self.count_include_pad,
-            self.divisor_override,
-        )
+        return self._pool(input, self.output_size)
 
     def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        return f"output_size={self.output_size}"
 
 
-class AdaptiveAvgPool1d(nn.Module):
+class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):
     r"""1-D adaptive average pooling of the real and imaginary parts.
 
     See [`phasor.functional.adaptive_avg_pool1d`][phasor.functional.pooling.adaptive_avg_pool1d].
@@ -330,18 +321,10 @@ class AdaptiveAvgPool1d(nn.Module):
         - Output: $(N, C, \text{output\_size})$ or $(C, \text{output\_size})$.
     """
 
-    def __init__(self, output_size) -> None:
-        super().__init__()
-        self.output_size = output_size
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        return adaptive_avg_pool1d(input, self.output_size)
-
-    def extra_repr(self) -> str:
-        return f"output_size={self.output_size}"
+    _pool = staticmethod(adaptive_avg_pool1d)
 
 
-class AdaptiveAvgPool2d(nn.Module):
+class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
     r"""2-D adaptive average pooling of the real and imaginary parts.
 
     See [`phasor.functional.adaptive_avg_pool2d`][phasor.functional.pooling.adaptive_avg_pool2d].
@@ -352,18 +335,10 @@ class AdaptiveAvgPool2d(nn.Module):
           $(H_{out}, W_{out}) = \text{output\_size}$.
     """
 
-    def __init__(self, output_size) -> None:
-        super().__init__()
-        self.output_size = output_size
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        return adaptive_avg_pool2d(input, self.output_size)
-
-    def extra_repr(self) -> str:
-        return f"output_size={self.output_size}"
+    _pool = staticmethod(adaptive_avg_pool2d)
 
 
-class AdaptiveAvgPool3d(nn.Module):
+class AdaptiveAvgPool3d(_AdaptiveAvgPoolNd):
     r"""3-D adaptive average pooling of the real and imaginary parts.
 
     See [`phasor.functional.adaptive_avg_pool3d`][phasor.functional.pooling.adaptive_avg_pool3d].
@@ -376,15 +351,7 @@ class AdaptiveAvgPool3d(nn.Module):
           $(D_{out}, H_{out}, W_{out}) = \text{output\_size}$.
     """
 
-    def __init__(self, output_size) -> None:
-        super().__init__()
-        self.output_size = output_size
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        return adaptive_avg_pool3d(input, self.output_size)
-
-    def extra_repr(self) -> str:
-        return f"output_size={self.output_size}"
+    _pool = staticmethod(adaptive_avg_pool3d)
 
 
 class SpectralPool1d(nn.Module):
