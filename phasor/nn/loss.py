@@ -117,7 +117,24 @@ class ComplexCrossEntropyLoss(nn.Module):
         return f"real_map={self.real_map!r}, reduction={self.reduction!r}"
 
 
-class ComplexMSELoss(nn.Module):
+class _DistanceLoss(nn.Module):
+    """A loss of ``(input, target)`` with ``reduction`` and ``mode``; ``_loss`` the function."""
+
+    def __init__(self, reduction: str = "mean", mode: str = "modulus") -> None:
+        super().__init__()
+        _check_reduction(reduction)
+        _check_choice(mode, DISTANCE_MODES, "mode")
+        self.reduction = reduction
+        self.mode = mode
+
+    def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return self._loss(input, target, reduction=self.reduction, mode=self.mode)
+
+    def extra_repr(self) -> str:
+        return f"reduction={self.reduction!r}, mode={self.mode!r}"
+
+
+class ComplexMSELoss(_DistanceLoss):
     r"""Mean of ``|input - target|^2``; see [`phasor.functional.complex_mse`][phasor.functional.loss.complex_mse].
 
     Args:
@@ -130,21 +147,10 @@ class ComplexMSELoss(nn.Module):
         - Output: scalar, or ``(*)`` real if ``reduction="none"``.
     """
 
-    def __init__(self, reduction: str = "mean", mode: str = "modulus") -> None:
-        super().__init__()
-        _check_reduction(reduction)
-        _check_choice(mode, DISTANCE_MODES, "mode")
-        self.reduction = reduction
-        self.mode = mode
-
-    def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        return CF.complex_mse(input, target, reduction=self.reduction, mode=self.mode)
-
-    def extra_repr(self) -> str:
-        return f"reduction={self.reduction!r}, mode={self.mode!r}"
+    _loss = staticmethod(CF.complex_mse)
 
 
-class ComplexL1Loss(nn.Module):
+class ComplexL1Loss(_DistanceLoss):
     r"""Mean of ``|input - target|`` (``"modulus"``) or of ``|Re d| + |Im d|`` (``"split"``);
     see [`phasor.functional.complex_l1`][phasor.functional.loss.complex_l1].
 
@@ -157,18 +163,7 @@ class ComplexL1Loss(nn.Module):
         - Output: scalar, or ``(*)`` real if ``reduction="none"``.
     """
 
-    def __init__(self, reduction: str = "mean", mode: str = "modulus") -> None:
-        super().__init__()
-        _check_reduction(reduction)
-        _check_choice(mode, DISTANCE_MODES, "mode")
-        self.reduction = reduction
-        self.mode = mode
-
-    def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        return CF.complex_l1(input, target, reduction=self.reduction, mode=self.mode)
-
-    def extra_repr(self) -> str:
-        return f"reduction={self.reduction!r}, mode={self.mode!r}"
+    _loss = staticmethod(CF.complex_l1)
 
 
 class MagnitudeLoss(nn.Module):
