@@ -67,6 +67,20 @@ def _check_state(
         )
 
 
+def _check_whitening_state(input, running_mean, running_cov, weight, bias) -> None:
+    """Raise unless the whitening norms' optional state fits ``input``'s channels and dtype:
+    running mean (complex ``(C,)``) and covariance (real ``(C, 3)``) together or neither,
+    ``weight`` real ``(C, 3)``, ``bias`` complex ``(C,)``."""
+    if (running_mean is None) != (running_cov is None):
+        raise ValueError("running_mean and running_cov must be given together or both None")
+    channels = input.shape[1]
+    real_dtype = input.dtype.to_real()
+    _check_state(running_mean, "running_mean", (channels,), input.dtype)
+    _check_state(running_cov, "running_cov", (channels, 3), real_dtype)
+    _check_state(weight, "weight", (channels, 3), real_dtype)
+    _check_state(bias, "bias", (channels,), input.dtype)
+
+
 def _check_batch_size(input: torch.Tensor) -> None:
     """Raise, as torch does, if training would see exactly one value per channel (an empty
     batch is allowed: it has no statistics to take and gives an empty output)."""
@@ -390,18 +404,11 @@ def complex_batch_norm(
     """
     check_complex(input)
     check_ndim(input, _BATCH_NDIMS, shape=_BATCH_SHAPE)
-    if (running_mean is None) != (running_cov is None):
-        raise ValueError("running_mean and running_cov must be given together or both None")
-    channels = input.shape[1]
-    real_dtype = input.dtype.to_real()
-    _check_state(running_mean, "running_mean", (channels,), input.dtype)
-    _check_state(running_cov, "running_cov", (channels, 3), real_dtype)
-    _check_state(weight, "weight", (channels, 3), real_dtype)
-    _check_state(bias, "bias", (channels,), input.dtype)
+    _check_whitening_state(input, running_mean, running_cov, weight, bias)
 
     # Per channel the whole map is affine in (Re z, Im z): out = M (x - mean) + beta with the
     # 2x2 M = gamma W, applied to an (N, C, L) view of the input.
-    flat = input.reshape(input.shape[0], channels, math.prod(input.shape[2:]))
+    flat = input.reshape(*input.shape[:2], math.prod(input.shape[2:]))
     if training or running_mean is None:
         if training:
             _check_batch_size(input)
@@ -653,14 +660,8 @@ def complex_instance_norm(
     """
     check_complex(input)
     check_ndim(input, _INSTANCE_NDIMS, shape=_INSTANCE_SHAPE)
-    if (running_mean is None) != (running_cov is None):
-        raise ValueError("running_mean and running_cov must be given together or both None")
+    _check_whitening_state(input, running_mean, running_cov, weight, bias)
     channels = input.shape[1]
-    real_dtype = input.dtype.to_real()
-    _check_state(running_mean, "running_mean", (channels,), input.dtype)
-    _check_state(running_cov, "running_cov", (channels, 3), real_dtype)
-    _check_state(weight, "weight", (channels, 3), real_dtype)
-    _check_state(bias, "bias", (channels,), input.dtype)
     if not use_input_stats:
         if running_mean is None:
             raise ValueError("use_input_stats=False needs running_mean and running_cov")
