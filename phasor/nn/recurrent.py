@@ -474,10 +474,26 @@ class _RNNBase(KeepsRealState):
 class _GatedRNN(_RNNBase):
     _gates = 1
 
-    def __init__(self, *args, gate: str, activation: str) -> None:
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+        gate: str = "real",
+        activation: str = "split_tanh",
+    ) -> None:
         self._gate_fn = R._resolve_gate(gate)
         self._activation_fn = R._resolve_activation(activation)
-        super().__init__(*args)
+        super().__init__(
+            input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+            device, dtype,
+        )  # fmt: skip
         self.gate = gate
         self.activation = activation
         rows = self._gates * self.hidden_size
@@ -543,34 +559,6 @@ class GRU(_GatedRNN):
 
     _gates = 3
 
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        bias: bool = True,
-        batch_first: bool = False,
-        dropout: float = 0.0,
-        bidirectional: bool = False,
-        device: torch.device | str | None = None,
-        dtype: torch.dtype | None = None,
-        gate: str = "real",
-        activation: str = "split_tanh",
-    ) -> None:
-        super().__init__(
-            input_size,
-            hidden_size,
-            num_layers,
-            bias,
-            batch_first,
-            dropout,
-            bidirectional,
-            device,
-            dtype,
-            gate=gate,
-            activation=activation,
-        )
-
     def _step_fn(self, suffix: str):
         w_hh, b_hh = getattr(self, f"weight_hh{suffix}"), getattr(self, f"bias_hh{suffix}")
 
@@ -604,34 +592,6 @@ class LSTM(_GatedRNN):
 
     _gates = 4
     _states = 2
-
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        bias: bool = True,
-        batch_first: bool = False,
-        dropout: float = 0.0,
-        bidirectional: bool = False,
-        device: torch.device | str | None = None,
-        dtype: torch.dtype | None = None,
-        gate: str = "real",
-        activation: str = "split_tanh",
-    ) -> None:
-        super().__init__(
-            input_size,
-            hidden_size,
-            num_layers,
-            bias,
-            batch_first,
-            dropout,
-            bidirectional,
-            device,
-            dtype,
-            gate=gate,
-            activation=activation,
-        )
 
     def _step_fn(self, suffix: str):
         w_hh, b_hh = getattr(self, f"weight_hh{suffix}"), getattr(self, f"bias_hh{suffix}")
