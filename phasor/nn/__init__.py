@@ -2,6 +2,7 @@
 
 import importlib
 
+import phasor.functional as _functional
 from phasor.nn import init as init
 from phasor.nn.activation import *  # noqa: F403
 from phasor.nn.attention import *  # noqa: F403
@@ -17,22 +18,9 @@ from phasor.nn.recurrent import *  # noqa: F403
 from phasor.nn.spectral import *  # noqa: F403
 from phasor.nn.upsampling import *  # noqa: F403
 
-# The families, one submodule each; the public modules are every name they export.
-FAMILIES = (
-    "activation",
-    "attention",
-    "conv",
-    "dropout",
-    "encoding",
-    "graph",
-    "linear",
-    "loss",
-    "normalization",
-    "pooling",
-    "recurrent",
-    "spectral",
-    "upsampling",
-)
+# The families of phasor.functional, one submodule each here too; the public modules are every
+# name they export.
+FAMILIES = _functional.FAMILIES
 __all__ = sorted(
     name for family in FAMILIES for name in importlib.import_module(f"phasor.nn.{family}").__all__
 )
