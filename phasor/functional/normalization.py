@@ -67,6 +67,18 @@ def _check_state(
         )
 
 
+def _normalized_shape(input: torch.Tensor, normalized_shape) -> tuple[int, ...]:
+    """``normalized_shape`` as a tuple; ``ValueError`` unless it is ``input``'s trailing shape."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(shape)
+    if k == 0 or tuple(input.shape[-k:]) != shape:
+        raise ValueError(
+            f"input's trailing dimensions must equal normalized_shape {shape}, "
+            f"got input shape {tuple(input.shape)}"
+        )
+    return shape
+
+
 def _check_whitening_state(input, running_mean, running_cov, weight, bias) -> None:
     """Raise unless the whitening norms' optional state fits ``input``'s channels and dtype:
     running mean (complex ``(C,)``) and covariance (real ``(C, 3)``) together or neither,
@@ -513,13 +525,8 @@ def complex_layer_norm(
         - Output: same shape and dtype.
     """
     check_complex(input)
-    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    shape = _normalized_shape(input, normalized_shape)
     k = len(shape)
-    if k == 0 or tuple(input.shape[-k:]) != shape:
-        raise ValueError(
-            f"input's trailing dimensions must equal normalized_shape {shape}, "
-            f"got input shape {tuple(input.shape)}"
-        )
     hint = "weight and bias must have shape normalized_shape"
     _check_state(weight, "weight", shape, input.dtype, hint)
     _check_state(bias, "bias", shape, input.dtype, hint)
@@ -788,13 +795,8 @@ def complex_rms_norm(
         - Output: same shape and dtype.
     """
     check_complex(input)
-    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    shape = _normalized_shape(input, normalized_shape)
     k = len(shape)
-    if k == 0 or tuple(input.shape[-k:]) != shape:
-        raise ValueError(
-            f"input's trailing dimensions must equal normalized_shape {shape}, "
-            f"got input shape {tuple(input.shape)}"
-        )
     real_dtype = input.dtype.to_real()
     _check_state(weight, "weight", shape, real_dtype, "weight must have shape normalized_shape")
     if eps is None:
