@@ -212,7 +212,8 @@ def group_split(
     Without ``group_pattern``: a stratified split (a seeded shuffle of each class,
     ``round(test_fraction * n)``, at least 1, of each class to test). With it, whole groups
     (`group_of` of each path) go to one side: ``tries`` seeded orders of the groups are
-    each filled into the test side until it holds at least ``test_fraction`` of the clips, and
+    each filled into the test side until it holds at least ``test_fraction`` of the clips (and on,
+    group by group, while a class is missing from a side), and
     the first order with the fewest classes missing from either side, then the test share
     nearest ``test_fraction``, is kept. So every class is on both sides where the groups allow.
 
@@ -234,15 +235,17 @@ def group_split(
     for _ in range(tries):
         mask = np.zeros(len(labels), dtype=bool)
         for g in rng.permutation(names)[:-1]:  # at least one group stays for training
-            mask |= members[g]
-            if mask.sum() >= test_fraction * len(labels):
+            mask = mask | members[g]
+            if mask.sum() < test_fraction * len(labels):
+                continue
+            missing = len(np.setdiff1d(classes, labels[mask])) + len(
+                np.setdiff1d(classes, labels[~mask])
+            )
+            key = (missing, abs(mask.mean() - test_fraction))
+            if best_key is None or key < best_key:
+                best_key, best_mask = key, mask
+            if missing == 0:  # more groups would only move the share away from test_fraction
                 break
-        missing = len(np.setdiff1d(classes, labels[mask])) + len(
-            np.setdiff1d(classes, labels[~mask])
-        )
-        key = (missing, abs(mask.mean() - test_fraction))
-        if best_key is None or key < best_key:
-            best_key, best_mask = key, mask
     return np.flatnonzero(~best_mask), np.flatnonzero(best_mask)
 
 
