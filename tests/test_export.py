@@ -17,7 +17,7 @@ ort = pytest.importorskip("onnxruntime")
 
 # The random models of the lowering tests (loaded by path: tests/ is not a package).
 _spec = importlib.util.spec_from_file_location(
-    "_phasor_test_realpair", Path(__file__).with_name("test_realpair.py")
+    "_phasor_test_lowering", Path(__file__).parent / "lowering" / "test_lowering.py"
 )
 _models = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_models)
