@@ -1,3 +1,95 @@
 """Lowering of [`phasor.nn.upsampling`][phasor.nn.upsampling]."""
 
 from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from phasor import nn as pnn
+from phasor.functional.upsampling import (
+    _LINEAR_MODES,
+    _RANK,
+    _as_list,
+    _interpolate_axis,
+    _unwrap,
+)
+from phasor.lowering._core import Context, modulus, pair, register
+
+
+def _phase(x: torch.Tensor) -> torch.Tensor:
+    r"""$\arg z$ of a pair tensor, as ``torch.angle``; its gradient at 0 is 0, as that of
+    ``torch.angle`` of a complex tensor."""
+    re, im = x[:, 0], x[:, 1]
+    nonzero = torch.addcmul(re * re, im, im) != 0  # NaN stays NaN
+    safe = torch.atan2(torch.where(nonzero, im, 0.0), torch.where(nonzero, re, 1.0))
+    return torch.where(nonzero, safe, torch.atan2(im, re).detach())
+
+
+class PairUpsample(nn.Module):
+    r"""Lowered [`phasor.nn.Upsample`][phasor.nn.upsampling.Upsample].
+
+    By part: `torch.nn.functional.interpolate` of the pair $(N, 2, C, *S)$ with its pair axis
+    merged into the channels (every mode interpolates each channel on its own). Polar: $|z|$
+    and the phase (`_phase`) interpolated one axis after another, the phase unwrapped along
+    each axis first, as phasor does, then $|z| (\cos\theta, \sin\theta)$.
+    """
+
+    def __init__(self, layer: pnn.Upsample) -> None:
+        super().__init__()
+        self.size, self.scale_factor = layer.size, layer.scale_factor
+        self.mode, self.align_corners, self.polar = layer.mode, layer.align_corners, layer.polar
+
+    def _check(self, x: torch.Tensor) -> int:
+        """The spatial rank of the pair ``x``, after phasor's checks of its arguments."""
+        if x.dim() not in (4, 5, 6):
+            shape = (x.shape[0], *x.shape[2:])
+            raise ValueError(
+                "input must be 3-D or 4-D or 5-D (N, C, L), (N, C, H, W) or (N, C, D, H, W), "
+                f"got shape {shape} (pair shape {tuple(x.shape)})"
+            )
+        spatial = x.dim() - 3
+        rank = _RANK.get(self.mode, spatial)
+        if rank != spatial:
+            raise ValueError(
+                f"mode {self.mode!r} expects a {rank + 2}-D input (N, C and {rank} spatial "
+                f"dimensions), got pair shape {tuple(x.shape)}"
+            )
+        if (self.size is None) == (self.scale_factor is None):
+            raise ValueError("give exactly one of size and scale_factor")
+        if self.polar and self.mode not in _LINEAR_MODES:
+            raise ValueError(
+                f"polar=True interpolates magnitude and phase linearly: mode must be one of "
+                f"{list(_LINEAR_MODES)}, got {self.mode!r} (nearest copies values, the same by "
+                "part: use polar=False)"
+            )
+        return spatial
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        spatial = self._check(x)
+        if not self.polar:
+            merged = x.flatten(1, 2)
+            out = F.interpolate(merged, self.size, self.scale_factor, self.mode, self.align_corners)
+            return out.unflatten(1, (2, x.shape[2]))
+        sizes = [None] * spatial if self.size is None else _as_list(self.size, spatial, "size")
+        scales = (
+            [None] * spatial
+            if self.scale_factor is None
+            else _as_list(self.scale_factor, spatial, "scale_factor")
+        )
+        magnitude, phase = modulus(x), _phase(x)
+        first = magnitude.dim() - spatial
+        for d in range(spatial):
+            dim = first + d
+            phase = _unwrap(phase, dim)
+            magnitude, phase = (
+                _interpolate_axis(t, dim, sizes[d], scales[d], self.align_corners)
+                for t in (magnitude, phase)
+            )
+        return pair(magnitude * torch.cos(phase), magnitude * torch.sin(phase))
+
+
+@register(pnn.Upsample)
+def _upsample(layer: pnn.Upsample, ctx: Context) -> tuple[nn.Module, bool]:
+    ctx.refuse_real_input(layer)
+    return PairUpsample(layer), False
