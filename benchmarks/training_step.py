@@ -26,6 +26,13 @@ shuffled order every round, and the median over the rounds is reported, after wa
 memory is the largest amount of tensor memory live during one step beyond what was allocated
 before it (from the PyTorch profiler's allocation events).
 
+The complex-input models of issue 16 (``--suite complex-input``; `complex_input_models.py`:
+an STFT CNN, a complex MLP, four conv blocks) are fed random complex input instead, and add the
+rows ``phasor[lowered]`` (`phasor.lowering.lower`), ``phasor[compiled]`` (the lowered model under
+``torch.compile(fullgraph=True)``, with ``--compile``; its cold compile time is printed) and
+``real-pair`` (a hand-written plain-PyTorch model on real and imaginary parts). The allocator
+setting is the same for every row of a run (``--keep-freed-memory``, see `phasor.memory`).
+
 Run ``python benchmarks/training_step.py`` (full, a few minutes) or ``--quick`` (< 1 min).
 Libraries that are not installed are skipped (``pip install -e '.[bench]'``).
 """
@@ -49,12 +56,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+import complex_input_models as cim
 from phasor.backend import BACKENDS, get_backend
+from phasor.lowering import lower, to_pair
+from phasor.memory import keep_freed_memory
 
 LIBRARIES = ("phasor", "complexPyTorch", "torchcvnn", "complextorch")
 COMPLEX_INPUT = "phasor[complex input]"
 MODELS = {"MLP 784-512-100-10": 256, "MLP 784-100-10": 256, "CNN seed 003": 64}
 _COMPLEX = {torch.float32: torch.complex64, torch.float64: torch.complex128}
+_SCALE = [1]  # batch divisor of the complex-input models (4 with --quick)
 
 
 # ----------------------------------------------------------------------------- model builders
@@ -154,8 +165,59 @@ def build(lib: str, model: str, real_dtype: torch.dtype) -> nn.Module:
 # ----------------------------------------------------------------------------- steps
 
 
+COMPILE_SECONDS: dict[tuple[str, str], float] = {}
+"""(model, dtype name) -> cold compile + first step of ``phasor[compiled]``, in seconds."""
+
+
+def make_complex_input_step(lib, model, real_dtype, train, scale=1) -> Callable[[], None]:
+    """A step of one of the complex-input models (`complex_input_models`)."""
+    torch.manual_seed(0)
+    cdtype = _COMPLEX[real_dtype]
+    net = cim.build(lib, model, cdtype)
+    batch, shape = cim.MODELS[model]
+    batch = max(1, batch // scale)
+    z = torch.randn(batch, *shape, dtype=cdtype)
+    y = torch.randint(0, 10, (batch,))
+    if not train:
+        net.eval()
+    x, head = z, torch.abs
+    if lib == "real":
+        x, head = z.real.contiguous(), (lambda out: out)
+    elif lib in ("phasor[lowered]", "phasor[compiled]", "real-pair"):
+        x, head = to_pair(z), cim.pair_modulus
+        if lib != "real-pair":
+            net = lower(net)
+    params = list(net.parameters())
+    if lib == "phasor[compiled]":
+        net = torch.compile(net, fullgraph=True)
+    if not train:
+
+        def infer() -> None:
+            with torch.no_grad():
+                head(net(x))
+
+        step = infer
+    else:
+        opt = torch.optim.Adam(params, lr=1e-3)
+
+        def step() -> None:
+            opt.zero_grad(set_to_none=True)
+            F.cross_entropy(head(net(x)), y).backward()
+            opt.step()
+
+    if lib == "phasor[compiled]":
+        started = time.perf_counter()
+        step()
+        COMPILE_SECONDS[model, f"{real_dtype}{'' if train else ' inference'}"] = (
+            time.perf_counter() - started
+        )
+    return step
+
+
 def make_step(lib: str, model: str, real_dtype: torch.dtype, train: bool) -> Callable[[], None]:
     """Build ``lib``'s version of ``model`` and return a closure running one step."""
+    if model in cim.MODELS:
+        return make_complex_input_step(lib, model, real_dtype, train, _SCALE[0])
     torch.manual_seed(0)
     net = build(lib, model, real_dtype)
     batch = MODELS[model]
@@ -299,6 +361,24 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--libs", nargs="+", default=list(LIBRARIES), choices=LIBRARIES)
     parser.add_argument(
+        "--suite",
+        choices=("seed", "complex-input", "all"),
+        default="all",
+        help="seed: the seed models on real images; complex-input: the three complex-input "
+        "models of issue 16 (quarter batches with --quick); all: both (default)",
+    )
+    parser.add_argument(
+        "--compile",
+        action="store_true",
+        help="add the phasor[compiled] row to the complex-input models (inductor; minutes of "
+        "cold compile on a CPU)",
+    )
+    parser.add_argument(
+        "--keep-freed-memory",
+        action="store_true",
+        help="phasor.memory.keep_freed_memory() before timing (every row alike)",
+    )
+    parser.add_argument(
         "--backends",
         nargs="*",
         default=["auto"],
@@ -308,6 +388,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.keep_freed_memory:
+        keep_freed_memory()
+    _SCALE[0] = 4 if args.quick else 1
     rounds = args.rounds or (5 if args.quick else 40)
     warmup = args.warmup or (1 if args.quick else 5)
     rng = random.Random(0)
@@ -325,6 +408,7 @@ def main(argv: list[str] | None = None) -> None:
         libs[at:at] = extra
     print(f"Machine: {machine()}")
     print(f"phasor default backend: {get_backend()}")
+    print(f"glibc keeps freed memory: {args.keep_freed_memory}")
     print(
         f"Median {args.clock}-clock time of {rounds} interleaved rounds after {warmup} warm-up "
         "steps per library.\n"
@@ -333,15 +417,27 @@ def main(argv: list[str] | None = None) -> None:
     sections = [("training step", torch.float32, True), ("inference", torch.float32, False)]
     if not args.quick:
         sections += [("training step", torch.float64, True), ("inference", torch.float64, False)]
-    for name, dtype, train in sections:
-        cname = "complex64" if dtype == torch.float32 else "complex128"
-        rname = "float32" if dtype == torch.float32 else "float64"
-        rows = {
-            m: time_model(m, ["real", *libs], dtype, train, warmup, rounds, rng, clock)
-            for m in MODELS
-        }
-        print(table(f"{name.capitalize()}, {cname} (real net {rname})", rows, libs), "\n")
-        sys.stdout.flush()
+    peers = [lib for lib in libs if lib in ("torchcvnn", "complextorch")]
+    complex_libs = ["phasor", "phasor[lowered]"] + ["phasor[compiled]"] * args.compile
+    complex_libs += ["real-pair", *peers]
+    suites = []
+    if args.suite in ("seed", "all"):
+        suites.append(("seed models, real images", list(MODELS), libs))
+    if args.suite in ("complex-input", "all"):
+        suites.append(("complex-input models", list(cim.MODELS), complex_libs))
+    for suite, models, suite_libs in suites:
+        for name, dtype, train in sections:
+            cname = "complex64" if dtype == torch.float32 else "complex128"
+            rname = "float32" if dtype == torch.float32 else "float64"
+            rows = {
+                m: time_model(m, ["real", *suite_libs], dtype, train, warmup, rounds, rng, clock)
+                for m in models
+            }
+            title = f"{name.capitalize()}, {cname} (real net {rname}), {suite}"
+            print(table(title, rows, suite_libs), "\n")
+            sys.stdout.flush()
+    for (model, dtype), seconds in COMPILE_SECONDS.items():
+        print(f"phasor[compiled] {model} ({dtype}): cold compile + first step {seconds:.1f} s")
     print(f"Total benchmark time {time.perf_counter() - t0:.0f} s; load average now "
           f"{' '.join(f'{v:.1f}' for v in os.getloadavg())}")  # fmt: skip
 
