@@ -52,11 +52,11 @@ import time
 from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 
+import complex_input_models as cim
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-import complex_input_models as cim
 from phasor.backend import BACKENDS, get_backend
 from phasor.lowering import lower, to_pair
 from phasor.memory import keep_freed_memory
