@@ -18,12 +18,9 @@ from phasor.lowering._core import Context, modulus, pair, register
 
 
 def _phase(x: torch.Tensor) -> torch.Tensor:
-    r"""$\arg z$ of a pair tensor, as ``torch.angle``; its gradient at 0 is 0, as that of
-    ``torch.angle`` of a complex tensor."""
-    re, im = x[:, 0], x[:, 1]
-    nonzero = torch.addcmul(re * re, im, im) != 0  # NaN stays NaN
-    safe = torch.atan2(torch.where(nonzero, im, 0.0), torch.where(nonzero, re, 1.0))
-    return torch.where(nonzero, safe, torch.atan2(im, re).detach())
+    r"""$\arg z$ of a pair tensor, as ``torch.angle``; ``atan2``'s gradient at 0 is 0, as that
+    of ``torch.angle`` of a complex tensor."""
+    return torch.atan2(x[:, 1], x[:, 0])
 
 
 class PairUpsample(nn.Module):
