@@ -158,10 +158,11 @@ class PairSpectralPool(nn.Module):
             if o == n:
                 continue
             real, imag = spectral_crop_matrix(n, o, x.dtype, x.device)
-            dim = re.dim() - self.spatial + axis
-            re, im = re.movedim(dim, -1), im.movedim(dim, -1)
-            re, im = re @ real.T - im @ imag.T, re @ imag.T + im @ real.T
-            re, im = re.movedim(-1, dim), im.movedim(-1, dim)
+            if axis == self.spatial - 1:  # the last axis: (..., n) @ (n, o)
+                real, imag = real.T, imag.T
+                re, im = re @ real - im @ imag, re @ imag + im @ real
+            else:  # the height axis of 2-D pooling: (o, n) @ (..., n, W)
+                re, im = real @ re - imag @ im, imag @ re + real @ im
         return pair(re, im)
 
 

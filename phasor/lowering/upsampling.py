@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from phasor import nn as pnn
-from phasor.functional.upsampling import (
-    _LINEAR_MODES,
-    _RANK,
-    _as_list,
-    _interpolate_axis,
-    _unwrap,
-)
+from phasor.functional.upsampling import _LINEAR_MODES, _RANK, _as_list
 from phasor.lowering._core import Context, modulus, pair, register
 
 
@@ -21,6 +17,20 @@ def _phase(x: torch.Tensor) -> torch.Tensor:
     r"""$\arg z$ of a pair tensor, as ``torch.angle``; ``atan2``'s gradient at 0 is 0, as that
     of ``torch.angle`` of a complex tensor."""
     return torch.atan2(x[:, 1], x[:, 0])
+
+
+def _unwrap(phase: torch.Tensor, dim: int) -> torch.Tensor:
+    """``phase`` unwrapped along ``dim`` as phasor's polar up-sampling unwraps it (as
+    `numpy.unwrap`), with neighbour differences by slicing (ONNX has no ``diff``); the
+    corrections carry no gradient."""
+    detached = phase.detach()
+    count = phase.shape[dim] - 1
+    step = detached.narrow(dim, 1, count) - detached.narrow(dim, 0, count)
+    wrapped = torch.remainder(step + math.pi, 2 * math.pi) - math.pi
+    wrapped = torch.where((wrapped == -math.pi) & (step > 0), math.pi, wrapped)
+    correction = torch.where(step.abs() < math.pi, 0.0, wrapped - step)
+    correction = torch.cat([torch.zeros_like(phase.narrow(dim, 0, 1)), correction], dim)
+    return phase + correction.cumsum(dim)
 
 
 class PairUpsample(nn.Module):
@@ -75,12 +85,15 @@ class PairUpsample(nn.Module):
             else _as_list(self.scale_factor, spatial, "scale_factor")
         )
         magnitude, phase = modulus(x), _phase(x)
-        first = magnitude.dim() - spatial
-        for d in range(spatial):
-            dim = first + d
-            phase = _unwrap(phase, dim)
+        for d in range(spatial):  # along axis d only: the other axes keep size and scale 1
+            phase = _unwrap(phase, 2 + d)
+            if self.size is None:
+                along = dict(scale_factor=[scales[d] if a == d else 1.0 for a in range(spatial)])
+            else:
+                kept = magnitude.shape[2:]
+                along = dict(size=[sizes[d] if a == d else kept[a] for a in range(spatial)])
             magnitude, phase = (
-                _interpolate_axis(t, dim, sizes[d], scales[d], self.align_corners)
+                F.interpolate(t, mode=self.mode, align_corners=self.align_corners, **along)
                 for t in (magnitude, phase)
             )
         return pair(magnitude * torch.cos(phase), magnitude * torch.sin(phase))
