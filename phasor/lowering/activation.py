@@ -25,6 +25,13 @@ def _at_zero(mod: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return zero, torch.where(zero, 1.0, mod)
 
 
+def _nan_at_infinity(gain: torch.Tensor, mod: torch.Tensor) -> torch.Tensor:
+    """``gain``, NaN where $|z|$ is infinite: a gain that tends to 0 there gives phasor's
+    $0 \\cdot \\infty = \\mathrm{NaN}$ in both parts of its complex product $(g + 0i) z$
+    ($0 \\cdot |z|$ is 0 for a finite $|z|$)."""
+    return gain + 0 * mod
+
+
 def _hard_sigmoid(x: torch.Tensor) -> torch.Tensor:
     """$\\mathrm{clip}(x / 6 + 1 / 2, 0, 1)$ by ``clamp``, as phasor computes it (its gradient
     at $x = \\pm 3$ is that of ``clamp``, not of ``F.hardsigmoid``)."""
@@ -93,10 +100,8 @@ class PairCardioid(nn.Module):
     """Lowered [`phasor.nn.Cardioid`][phasor.nn.activation.Cardioid]: $\\tfrac12(1 + \\cos\\varphi)\\,z$."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        re = x[:, 0]
-        mod = modulus(x)
-        nonzero = mod > 0
-        cos_arg = torch.where(nonzero, re / torch.where(nonzero, mod, 1.0), 1.0)
+        zero, denom = _at_zero(modulus(x))
+        cos_arg = torch.where(zero, 1.0, x[:, 0] / denom)
         return x * (0.5 * (1 + cos_arg)).unsqueeze(1)
 
 
@@ -147,9 +152,9 @@ class PairModReLU(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         mod = modulus(x)
         b = per_channel(self.bias, mod.dim())
-        nonzero = mod > 0
-        scale = torch.relu(mod + b) / torch.where(nonzero, mod, 1.0)
-        return x * torch.where(nonzero, scale, (b == 0).to(mod.dtype)).unsqueeze(1)
+        zero, denom = _at_zero(mod)
+        gain = torch.where(zero, (b == 0).to(mod.dtype), torch.relu(mod + b) / denom)
+        return x * gain.unsqueeze(1)
 
 
 class PairAmpPhaseTanh(nn.Module):
@@ -165,7 +170,7 @@ class PairAmpPhaseTanh(nn.Module):
         zero, denom = _at_zero(mod)
         m, s = self.saturation, self.scale
         gain = torch.where(zero, m / s, m * torch.tanh(mod / s) / denom)
-        return x * gain.unsqueeze(1)
+        return x * _nan_at_infinity(gain, mod).unsqueeze(1)
 
     def extra_repr(self) -> str:
         return f"saturation={self.saturation}, scale={self.scale}"
@@ -176,8 +181,9 @@ class PairCSign(nn.Module):
     at $z = 0$."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        zero, denom = _at_zero(modulus(x))
-        return x * torch.where(zero, 0.0, 1 / denom).unsqueeze(1)
+        mod = modulus(x)
+        zero, denom = _at_zero(mod)
+        return x * _nan_at_infinity(torch.where(zero, 0.0, 1 / denom), mod).unsqueeze(1)
 
 
 class PairModSoftplus(nn.Module):
@@ -206,7 +212,8 @@ class PairSigLog(nn.Module):
         self.c, self.r = c, r
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x / (self.c + modulus(x) / self.r).unsqueeze(1)
+        mod = modulus(x)
+        return x * _nan_at_infinity(1 / (self.c + mod / self.r), mod).unsqueeze(1)
 
     def extra_repr(self) -> str:
         return f"c={self.c}, r={self.r}"
@@ -222,7 +229,7 @@ class PairPolarSquash(nn.Module):
         low = torch.where(small, mod, 0.0)
         high = torch.where(small, 1.0, mod)
         gain = torch.where(small, low / (1 + low * low), 1 / (high + 1 / high))
-        return x * gain.unsqueeze(1)
+        return x * _nan_at_infinity(gain, mod).unsqueeze(1)
 
 
 class PairPolarLog(nn.Module):
