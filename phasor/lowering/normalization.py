@@ -229,7 +229,9 @@ class PairNaiveBatchNorm(_PairRunningStats):
     """Lowered [`phasor.nn.NaiveComplexBatchNorm1d`][phasor.nn.normalization.NaiveComplexBatchNorm1d]
     / ``2d``: `torch.nn.functional.batch_norm` of the $2C$ channels of the pair input viewed
     as $(N, 2C, *)$ (real parts first), which is what phasor normalises; the $(2, C)$ state is
-    phasor's, viewed as $(2C,)$.
+    phasor's, viewed as $(2C,)$. The running statistics are updated here, as torch does (mean,
+    unbiased variance), so that a ``momentum`` read from the batch count under
+    ``torch.compile`` need not be a Python number.
 
     Shape:
         - Input: $(N, 2, C, *)$, the pair of a complex $(N, C, *)$.
@@ -237,22 +239,21 @@ class PairNaiveBatchNorm(_PairRunningStats):
     """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        flat = x.flatten(1, 2)
         momentum = self._update_momentum()
-        track = not self.training or self.track_running_stats
+        batch = self.training or self.running_mean is None
 
-        def flat(t: torch.Tensor | None) -> torch.Tensor | None:
-            return None if t is None else t.view(-1)
-
-        out = F.batch_norm(
-            x.flatten(1, 2),
-            flat(self.running_mean) if track else None,
-            flat(self.running_var) if track else None,
-            flat(self.weight),
-            flat(self.bias),
-            self.training or self.running_mean is None,
-            0.0 if momentum is None else momentum,
-            self.eps,
-        )
+        running_mean = None if batch else self.running_mean.view(-1)
+        running_var = None if batch else self.running_var.view(-1)
+        weight = None if self.weight is None else self.weight.view(-1)
+        bias = None if self.bias is None else self.bias.view(-1)
+        out = F.batch_norm(flat, running_mean, running_var, weight, bias, batch, 0.0, self.eps)
+        if momentum is not None and flat.numel() > 0:
+            dims = (0, *range(2, flat.dim()))
+            with torch.no_grad():
+                mean, var = flat.mean(dims), flat.var(dims)
+                self.running_mean.view(-1).mul_(1 - momentum).add_(mean, alpha=momentum)
+                self.running_var.view(-1).mul_(1 - momentum).add_(var, alpha=momentum)
         return out.view_as(x)
 
 
