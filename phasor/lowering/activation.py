@@ -3,9 +3,15 @@
 Split activations are the real function on the pair tensor. The others scale $z$ by a real
 gain $g$ computed from $|z|$ (`modulus`, whose gradient at 0 is 0 as in phasor) and the
 parts, $g z$ as the pair $(g\\,\\mathrm{Re}\\,z, g\\,\\mathrm{Im}\\,z)$, with the value and the
-gradient phasor gives at $z = 0$. A NaN part makes both parts NaN where phasor's complex
-arithmetic does (its $g z$ is a complex product): the gains test $|z| = 0$ rather than
-$|z| > 0$, so a NaN modulus takes the general branch and gives a NaN gain.
+gradient phasor gives at $z = 0$. A NaN or infinite part makes both parts NaN where phasor's
+complex arithmetic does (its $g z$ is a complex product): the gains test $|z| = 0$ rather
+than $|z| > 0$, so a NaN modulus takes the general branch and gives a NaN gain, and a gain
+that tends to 0 as $|z| \\to \\infty$ is NaN at $|z| = \\infty$ (`_nan_at_infinity`).
+
+`modulus` squares the parts, so a modulus below about 1e-154 (float64; 1e-19 in float32)
+underflows to 0: there the activations that are not continuous at 0 (``CSign``,
+``ModSoftplus``, ``ModReLU`` with $b > 0$) and the cardioids give their value at 0, where
+phasor still divides by the tiny $|z|$.
 """
 
 from __future__ import annotations
