@@ -188,3 +188,28 @@ def test_real_input_is_refused_as_by_eager(layer):
         layer(torch.randn(1, 2, 4, 4, 4))
     with pytest.raises(TypeError, match="real input"):
         lower(layer, real_input=True)
+
+
+@pytest.mark.parametrize(
+    ("layer", "shape"),
+    [
+        (P.MaxPool3d(2, 1, 1, return_indices=True), (2, 2, 3, 4, 5)),
+        (P.AdaptiveMaxPool3d((1, 2, 2)), (2, 3, 2, 4, 6)),
+        (P.AvgPool3d(2, 1, 1), (2, 2, 3, 3, 3)),
+        (P.SpectralPool1d(4), (2, 3, 7)),
+        (P.SpectralPool2d((3, 4)), (2, 3, 6, 7)),
+    ],
+    ids=repr,
+)
+def test_onnx_export_equals_eager(layer, shape, tmp_path):
+    pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    from phasor.export import to_onnx
+
+    z = _randn(*shape)
+    path = tmp_path / "pool.onnx"
+    to_onnx(layer, z, path)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    got = [torch.from_numpy(t) for t in session.run(None, {"input": to_pair(z).numpy()})]
+    want = pytree.tree_leaves(pytree.tree_map(to_pair, layer(z)))
+    torch.testing.assert_close(got, want, atol=2e-6, rtol=1e-5)

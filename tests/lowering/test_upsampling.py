@@ -139,3 +139,29 @@ def test_real_input_is_refused_as_by_eager():
         layer(torch.randn(1, 2, 4))
     with pytest.raises(TypeError, match="real input"):
         lower(layer, real_input=True)
+
+
+@pytest.mark.parametrize(
+    ("layer", "shape"),
+    [
+        (P.Upsample(scale_factor=2), (2, 3, 3, 4)),
+        (P.Upsample(size=(5, 7), mode="bicubic", align_corners=True), (2, 3, 3, 4)),
+        (P.Upsample(scale_factor=2, mode="linear", polar=True), (2, 3, 5)),
+        (
+            P.Upsample(size=(3, 4, 5), mode="trilinear", align_corners=True, polar=True),
+            (2, 2, 2, 3, 3),
+        ),
+    ],
+    ids=repr,
+)
+def test_onnx_export_equals_eager(layer, shape, tmp_path):
+    pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    from phasor.export import to_onnx
+
+    z = _randn(*shape)
+    path = tmp_path / "upsample.onnx"
+    to_onnx(layer, z, path)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    (got,) = session.run(["output"], {"input": to_pair(z).numpy()})
+    torch.testing.assert_close(torch.from_numpy(got), to_pair(layer(z)), atol=5e-6, rtol=1e-5)
