@@ -3,12 +3,14 @@ cells and layers.
 
 Every complex product is one real GEMM with the stacked weight
 $\begin{pmatrix} A & -B \\ B & A \end{pmatrix}$ ($W = A + iB$) on the features of both parts
-laid side by side, $[\Re x \mid \Im x]$; the stacked weights are built once per forward, the
+laid side by side, $[\Re x \mid \Im x]$ (whatever ``kernel`` `phasor.lowering.lower` is
+given: the products are small); the stacked weights are built once per forward, the
 time loop runs in Python as in phasor (``torch.compile`` unrolls it). Inside a step a complex
 value is a pair $(N, 2, H)$; a real gate $\sigma(\Re a)$ is $(N, 1, H)$ and multiplies both
 parts, a split gate $\sigma(\Re a) + i\sigma(\Im a)$ is a pair and multiplies as a complex
 number. The unitary matrix $\exp(A - A^H)$ is the matrix exponential of its real $2H \times 2H$
-form.
+form (``torch.linalg.matrix_exp``, which the ONNX exporter does not support: the GRU and
+LSTM export, the unitary RNN does not).
 
 Layouts of the arguments and results (complex ones as pairs, pair axis at dim 1):
 
@@ -115,14 +117,15 @@ def _unitary_stacked(generator: torch.Tensor) -> torch.Tensor:
     """The stacked real form $(2H, 2H)$ of $W = \\exp(A - A^H)$, generator $A$ a pair
     $(2, H, H)$; as phasor, $W = e^{-i} \\exp(A - A^H + iI)$.
 
-    The exponential is taken in float64 (a $2H \\times 2H$ product, once per forward): in
-    float32 its rounding, carried through every time step, made the gradient of $A$ differ
-    from eager phasor's by more than the float32 tolerance (measured 2e-3 on entries of
-    about 100, against 1e-5 in float64; phasor's own complex64 is off by 2e-3 there)."""
+    The exponential is taken in float64 (of a $2H \\times 2H$ matrix, once per forward): in
+    float32 its rounding, carried through every time step, put the gradient of $A$ 2e-3 off
+    (on entries of about 100, against a complex128 reference; phasor's complex64 is as far
+    off, the other way), more than the float32 tolerance between the two; in float64 it is
+    1e-5 off."""
     ar, ai = generator[0], generator[1]
     size = ar.shape[-1]
     eye = torch.eye(size, dtype=ar.dtype, device=ar.device)
-    shifted = torch.stack((ar - ar.mT, ai + ai.mT + eye))  # A - A^H + iI
+    shifted = torch.stack((ar - ar.t(), ai + ai.t() + eye))  # A - A^H + iI
     e = torch.linalg.matrix_exp(_stacked(shifted).double()).to(ar.dtype)
     er, ei = e[:size, :size], e[size:, :size]
     cos, sin = math.cos(1), math.sin(1)
@@ -154,16 +157,16 @@ class _PairCell(nn.Module):
             )
         batched = input.dim() == batched_dim
         if not batched:
-            input = input.unsqueeze(0) if self.real_input else input.mT.unsqueeze(0)
+            input = input.unsqueeze(0) if self.real_input else input.t().unsqueeze(0)
         weight = self.weight_ih
         if hx is None:
             zeros = weight.new_zeros(input.shape[0], 2, self.hidden_size)
             return input, (zeros,) * self._states, batched
-        return input, tuple(s if batched else s.mT.unsqueeze(0) for s in hx), batched
+        return input, tuple(s if batched else s.t().unsqueeze(0) for s in hx), batched
 
     @staticmethod
     def _outputs(state: State, batched: bool) -> State:
-        return state if batched else tuple(s[0].mT for s in state)
+        return state if batched else tuple(s[0].t() for s in state)
 
 
 class PairGRUCell(_PairCell):
