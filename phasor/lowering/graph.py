@@ -39,6 +39,8 @@ class PairDenseGraphConv(nn.Module):
     def __init__(self, layer: pnn.DenseGraphConv) -> None:
         super().__init__()
         adopt(self, layer)
+        if layer.bias is None:  # a plain attribute in phasor's layer, not a parameter entry
+            self.bias = None
         self.normalize = layer.normalize
 
     def forward(self, input: torch.Tensor, adj: torch.Tensor) -> torch.Tensor:
