@@ -23,7 +23,6 @@ from torch import nn
 
 from phasor import nn as pnn
 from phasor.functional import activation as activation_functions
-from phasor.functional.attention import _softmax
 from phasor.lowering._core import Context, adopt, lower_module, modulus, pair, register
 from phasor.nn.attention import _mha_mask
 
@@ -53,6 +52,16 @@ def _project(x: Parts, weight: torch.Tensor, bias: torch.Tensor | None, kernel: 
     if bias is not None:
         out_re, out_im = out_re + bias[0], out_im + bias[1]
     return out_re, out_im
+
+
+def _softmax(x: torch.Tensor, masked: bool) -> torch.Tensor:
+    """Softmax over the keys as phasor's: with a mask, rows that are all ``-inf`` give zero
+    weights (and no NaN in the backward pass); ``x == -inf`` rather than ``isneginf``, which
+    the ONNX exporter lacks."""
+    if not masked:
+        return torch.softmax(x, dim=-1)
+    empty = (x == -math.inf).all(dim=-1, keepdim=True)
+    return torch.softmax(x.masked_fill(empty, 0.0), dim=-1).masked_fill(empty, 0.0)
 
 
 def _dropout_mask(shape: torch.Size, p: float, like: torch.Tensor) -> torch.Tensor:

@@ -370,3 +370,28 @@ def test_positional_embedding_too_long_input_is_refused():
     lowered = lower(P.ComplexPositionalEmbedding(1, 4))
     with pytest.raises(ValueError, match="positions"):
         lowered(to_pair(_complex(2, 3, 4)))
+
+
+@SCORES
+def test_onnx_export_with_masks_equals_phasor(score, tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    from phasor.export import to_onnx
+
+    torch.manual_seed(0)
+    layer = _perturbed(P.MultiheadAttention(4, 2, batch_first=True, score=score)).eval()
+    query, key, value = _qkv("batch_first", dtype=torch.complex64)
+    padding = _masks("padding-bool")["key_padding_mask"]
+    to_onnx(layer, (query, key, value, padding), tmp_path / "attention.onnx")
+    session = ort.InferenceSession(tmp_path / "attention.onnx", providers=["CPUExecutionProvider"])
+    feeds = dict(
+        zip(
+            [i.name for i in session.get_inputs()],
+            [to_pair(x).numpy() for x in (query, key, value, padding)],
+            strict=True,
+        )
+    )
+    out, weights = layer(query, key, value, padding)
+    got_out, got_weights = session.run(None, feeds)
+    tol = dict(atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(torch.from_numpy(got_out), to_pair(out).detach(), **tol)
+    torch.testing.assert_close(torch.from_numpy(got_weights), to_pair(weights).detach(), **tol)
