@@ -62,7 +62,7 @@ class PairSTFT(nn.Module):
         """``(B, T)`` real signals -> ``(B, 2 * bins, M)``: the real parts, then the
         imaginary parts of their STFT."""
         cos, sin = _dft_tables(self.n_fft, self.bins, self.window)
-        kernel = torch.cat((cos, -sin)).unsqueeze(1)
+        kernel = torch.cat((cos, -sin)).view(2 * self.bins, 1, self.n_fft)
         if self.normalized:
             kernel = kernel * self.n_fft**-0.5
         signals = signals.unsqueeze(1)
@@ -120,13 +120,13 @@ class PairISTFT(nn.Module):
             # x = (Re X + i Im X) e^{+i theta}: Re x = Re X cos - Im X sin, Im x = Re X sin + Im X cos
             from_re = torch.stack((cos, sin), 1)
             from_im = torch.stack((-sin, cos), 1)
-            return torch.cat((from_re, from_im)) * scale
+            return torch.cat((from_re, from_im)).view(2 * n, 2, n) * scale
         bins = n // 2 + 1
         cos, sin = _dft_tables(n, bins, self.window)
         # Hermitian symmetry: every bin but DC (and Nyquist for even n_fft) counts twice
         k = torch.arange(bins, device=cos.device).unsqueeze(1)
         twice = torch.where((k == 0) | (2 * k == n), 1.0, 2.0).to(cos.dtype)
-        return torch.cat((cos * twice, -sin * twice)).unsqueeze(1) * scale
+        return torch.cat((cos * twice, -sin * twice)).view(2 * bins, 1, n) * scale
 
     def forward(self, input: torch.Tensor, length: int | None = None) -> torch.Tensor:
         re, im = input[:, 0], input[:, 1]
@@ -143,7 +143,7 @@ class PairISTFT(nn.Module):
         squared = F.pad(squared, (left, self.n_fft - squared.shape[0] - left))
         envelope = F.conv_transpose1d(
             torch.ones(1, 1, frames, dtype=squared.dtype, device=squared.device),
-            squared.view(1, 1, -1),
+            squared.view(1, 1, self.n_fft),
             stride=self.hop_length,
         )
         full = signal.shape[-1]

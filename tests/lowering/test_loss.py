@@ -194,3 +194,30 @@ def test_real_input_is_refused_as_in_phasor(module, real_args):
         module(*real_args)
     with pytest.raises(TypeError, match="real input"):
         lower(module, real_input=True)
+
+
+@pytest.mark.parametrize(
+    ("module", "inputs"),
+    [
+        (P.PhaseLoss("squared", reduction="none"), _pair_with_ties(3, 4, target_zeros_every=3)),
+        (P.SISDRLoss(dim=(-2, -1)), (_randn(2, 3, 5), _randn(2, 3, 5, seed=1))),
+        (P.SISDRLoss(), (_randn(2, 9, dtype=torch.float64), _randn(2, 9, dtype=torch.float64))),
+        (P.ComplexCosineSimilarity(mode="modulus"), (_randn(2, 4, 3), _randn(2, 4, 3, seed=1))),
+        (P.ComplexCrossEntropyLoss(), (_randn(4, 5), torch.tensor([0, 4, 2, 2]))),
+        (P.ModLogSoftmax(), (_randn(3, 5),)),
+    ],
+    ids=["phase", "sisdr-spectrogram", "sisdr-real", "cosine", "cross-entropy", "log-softmax"],
+)
+def test_onnx_export_equals_eager(module, inputs, tmp_path):
+    pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    from phasor.export import to_onnx
+
+    inputs = tuple(x.to(torch.complex64) if x.is_complex() else x for x in inputs)
+    inputs = tuple(x.float() if x.is_floating_point() else x for x in inputs)
+    path = tmp_path / "loss.onnx"
+    to_onnx(module, inputs, path)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    feed = {f"input_{i}": to_pair(x).numpy() for i, x in enumerate(inputs)}
+    (got,) = session.run(None, feed)
+    torch.testing.assert_close(torch.from_numpy(got), module(*inputs), atol=2e-5, rtol=1e-4)

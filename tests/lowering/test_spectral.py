@@ -11,6 +11,7 @@ import phasor.nn as P
 from phasor.lowering import lower, to_pair
 
 TOL = {torch.complex64: 2e-4, torch.complex128: 1e-9}
+C64 = torch.complex64
 REAL = {torch.complex64: torch.float32, torch.complex128: torch.float64}
 
 
@@ -173,3 +174,31 @@ def test_filterbank(options, shape, dtype):
     with torch.no_grad():  # kernels away from the initial wavelets
         module.weight.add_(0.1 * torch.randn_like(module.weight))
     check_lowered(module, _signal(*shape, dtype=dtype))
+
+
+@pytest.mark.filterwarnings("ignore::torch.jit.TracerWarning")
+@pytest.mark.parametrize(
+    ("module", "signal"),
+    [
+        (P.STFT(16, 4), _signal(2, 3, 40, dtype=torch.float32)),
+        (P.STFT(16, 5, center=False, dtype=torch.complex64), _signal(2, 2, 37, dtype=C64)),
+        (P.ISTFT(16, 4), P.STFT(16, 4)(_signal(2, 3, 40, dtype=torch.float32)).detach()),
+        (
+            P.ISTFT(15, 4, return_complex=True, normalized=True),
+            P.STFT(15, 4, dtype=C64)(_signal(2, 1, 30, dtype=C64)).detach(),
+        ),
+        (P.ComplexFilterbank(4, 15, 8000.0, stride=2), _signal(2, 1, 30, dtype=torch.float32)),
+    ],
+    ids=["stft", "stft-complex", "istft", "istft-complex", "filterbank"],
+)
+def test_onnx_export_equals_eager(module, signal, tmp_path):
+    pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    from phasor.export import to_onnx
+
+    path = tmp_path / "spectral.onnx"
+    to_onnx(module, signal, path)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    (got,) = session.run(None, {"input": to_pair(signal).numpy()})
+    want = module(signal)
+    torch.testing.assert_close(torch.from_numpy(got), to_pair(want), atol=2e-5, rtol=1e-4)
