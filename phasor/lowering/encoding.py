@@ -66,8 +66,9 @@ class PairAnalyticSignal(nn.Module):
             raise ValueError(
                 f"input must be non-empty along dim {self.dim}, got shape {tuple(x.shape)}"
             )
-        along_last = x.movedim(self.dim, -1)
-        imag = (along_last @ hilbert_matrix(n, x.dtype, x.device)).movedim(-1, self.dim)
+        dim, last = self.dim % x.dim(), x.dim() - 1  # positive axes export to ONNX
+        along_last = x.transpose(dim, last)
+        imag = (along_last @ hilbert_matrix(n, x.dtype, x.device)).transpose(dim, last)
         return pair(x, imag)
 
 

@@ -1,8 +1,10 @@
 """Lowered encoders (phasor.lowering.encoding) against eager phasor on what the module examples
 leave out: odd, even and tiny signal lengths, other axes, 1-D and 3-D inputs, float64, a
-complex input (refused as phasor refuses it), compile."""
+complex input (refused as phasor refuses it), compile, ONNX export."""
 
 from __future__ import annotations
+
+import io
 
 import pytest
 import torch
@@ -86,3 +88,15 @@ def test_compiled_analytic_signal_equals_eager():
     )
     x = _randn(2, 6, 3)
     torch.testing.assert_close(compiled(x), lowered(x))
+
+
+@pytest.mark.parametrize(("dim", "shape"), [(1, (2, 6, 3)), (-2, (2, 5, 3)), (0, (7, 2))])
+def test_analytic_signal_exports_to_onnx(dim, shape):
+    ort = pytest.importorskip("onnxruntime")
+    lowered = lower(P.AnalyticSignal(dim=dim), real_input=True)
+    x = _randn(*shape)
+    buffer = io.BytesIO()
+    torch.onnx.export(lowered, (x,), buffer, opset_version=17, dynamo=False)
+    session = ort.InferenceSession(buffer.getvalue())
+    (got,) = session.run(None, {session.get_inputs()[0].name: x.numpy()})
+    torch.testing.assert_close(torch.from_numpy(got), lowered(x), atol=2e-6, rtol=2e-6)
