@@ -25,13 +25,20 @@ from phasor import nn as pnn
 from phasor.lowering._core import Context, adopt, pair, register
 
 
-def _dft_tables(n_fft: int, bins: int, window: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """$\\cos$ and $\\sin$ of $2\\pi k n / N$ for $k < $ ``bins``, $n < N$, times the window
-    (zero-padded to ``n_fft`` on both sides, as `torch.stft`): two real ``(bins, n_fft)``.
-
-    A sine whose angle is a multiple of $\\pi$ is exactly 0."""
+def _padded_window(window: torch.Tensor, n_fft: int) -> torch.Tensor:
+    """The window zero-padded to ``n_fft`` on both sides (the left gets the smaller half), as
+    `torch.stft`."""
     left = (n_fft - window.shape[0]) // 2
-    window = F.pad(window, (left, n_fft - window.shape[0] - left))
+    return F.pad(window, (left, n_fft - window.shape[0] - left))
+
+
+def _dft_tables(n_fft: int, bins: int, window: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """$\\cos$ and $\\sin$ of $2\\pi k n / N$ for $k < $ ``bins``, $n < N$, times the
+    `_padded_window`: two real ``(bins, n_fft)``.
+
+    A sine whose angle is a multiple of $\\pi$ is exactly 0. The kernels built from them are
+    viewed to their static shapes: the ONNX exporter needs a convolution's kernel shape."""
+    window = _padded_window(window, n_fft)
     k = torch.arange(bins, device=window.device).unsqueeze(1)
     n = torch.arange(n_fft, device=window.device)
     turns = (k * n) % n_fft  # the angle in units of 2 pi / N, exact in integers
@@ -138,9 +145,7 @@ class PairISTFT(nn.Module):
             re, im = re[..., : self.n_fft // 2 + 1, :], im[..., : self.n_fft // 2 + 1, :]
         spectra = torch.cat((re.flatten(0, -3), im.flatten(0, -3)), 1)  # (B, 2 * bins, M)
         signal = F.conv_transpose1d(spectra, self._kernel(), stride=self.hop_length)
-        squared = self.window.square()
-        left = (self.n_fft - squared.shape[0]) // 2
-        squared = F.pad(squared, (left, self.n_fft - squared.shape[0] - left))
+        squared = _padded_window(self.window, self.n_fft).square()
         envelope = F.conv_transpose1d(
             torch.ones(1, 1, frames, dtype=squared.dtype, device=squared.device),
             squared.view(1, 1, self.n_fft),
