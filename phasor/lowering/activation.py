@@ -78,7 +78,7 @@ class PairZReLU(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         re, im = x[:, 0], x[:, 1]
         keep = ((re >= 0) & (im >= 0)) | torch.isnan(re) | torch.isnan(im)
-        return torch.where(keep.unsqueeze(1), x, torch.zeros_like(x))
+        return torch.where(keep.unsqueeze(1), x, 0.0)
 
 
 class PairZLeakyReLU(nn.Module):

@@ -16,8 +16,6 @@ updated as phasor does (``momentum=None``: cumulative average; covariance unbias
 
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -32,8 +30,9 @@ Parts = tuple[torch.Tensor, torch.Tensor]
 def _flat_parts(x: torch.Tensor) -> Parts:
     """The parts of a pair $(N, 2, C, *)$ as two real $(N, C, L)$ tensors."""
     re, im = x[:, 0], x[:, 1]
-    length = math.prod(re.shape[2:])
-    return re.reshape(*re.shape[:2], length), im.reshape(*im.shape[:2], length)
+    if re.dim() == 2:
+        return re.unsqueeze(-1), im.unsqueeze(-1)
+    return re.flatten(2), im.flatten(2)  # no sizes read: the batch axis stays dynamic (ONNX)
 
 
 def _matrix_times(m: tuple[torch.Tensor, ...], re: torch.Tensor, im: torch.Tensor) -> Parts:
@@ -187,11 +186,10 @@ class PairGroupNorm(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         re, im = _flat_parts(x)
-        n, channels, length = re.shape
-        grouped = (n, self.num_groups, channels // self.num_groups * length)
-        _, centred, cov = _centred_covariance(re.reshape(grouped), im.reshape(grouped), (2,))
+        re_g, im_g = (t.unflatten(1, (self.num_groups, -1)).flatten(2) for t in (re, im))
+        _, centred, cov = _centred_covariance(re_g, im_g, (2,))
         m, _ = _whitening_matrix(cov, None, self.eps)
-        white = tuple(t.reshape(n, channels, length) for t in _matrix_times(m, *centred))
+        white = tuple(t.reshape_as(re) for t in _matrix_times(m, *centred))
         if self.weight is not None:
             gamma_rr, gamma_ri, gamma_ii = self.weight.unbind(-1)
             white = _matrix_times((gamma_rr, gamma_ri, gamma_ri, gamma_ii), *white)

@@ -42,7 +42,7 @@ def _gather_winners(x: torch.Tensor, index: torch.Tensor, spatial: int) -> torch
     """Both parts of ``x`` at ``index``, the flat position of each winner in its plane (or
     volume), as torch's max pooling returns it for the squared modulus of ``x``."""
     flat_index = index.flatten(index.dim() - spatial).unsqueeze(1)
-    flat_index = flat_index.expand(index.shape[0], 2, *flat_index.shape[2:])
+    flat_index = flat_index.expand(-1, 2, *(-1,) * (flat_index.dim() - 2))
     winners = x.flatten(x.dim() - spatial).gather(-1, flat_index)
     return winners.unflatten(-1, index.shape[-spatial:])
 
@@ -183,14 +183,7 @@ def _pair_module(cls, spatial: int):
 
 
 def _max_pool(spatial: int):
-    pair_module = _pair_module(PairMaxPool, spatial)
-
-    def rule(layer, ctx: Context) -> tuple[nn.Module, bool]:
-        if layer.return_indices and spatial < 3:
-            raise ValueError(f"lower: {ctx.where(layer)} with return_indices=True is not supported")
-        return pair_module(layer, ctx)
-
-    return rule
+    return _pair_module(PairMaxPool, spatial)
 
 
 def _avg_pool(cls):

@@ -90,8 +90,10 @@ class PairSTFT(nn.Module):
             # X = STFT(re) + i STFT(im), each STFT = c + i s
             re = spec_re[:, : self.bins] - spec_im[:, self.bins :]
             im = spec_re[:, self.bins :] + spec_im[:, : self.bins]
-        frames = re.shape[-1]
-        return pair(re.reshape(*lead, self.bins, frames), im.reshape(*lead, self.bins, frames))
+        if not lead:  # one unbatched signal
+            return pair(re[0], im[0])
+        lead = (-1, *lead[1:])  # -1: the batch axis stays dynamic in an ONNX graph
+        return pair(re.unflatten(0, lead), im.unflatten(0, lead))
 
 
 class PairISTFT(nn.Module):
@@ -137,7 +139,7 @@ class PairISTFT(nn.Module):
 
     def forward(self, input: torch.Tensor, length: int | None = None) -> torch.Tensor:
         re, im = input[:, 0], input[:, 1]
-        lead, (freq, frames) = re.shape[:-2], re.shape[-2:]
+        freq, frames = re.shape[-2:]
         onesided = freq != self.n_fft if self.onesided is None else self.onesided
         if self.return_complex and onesided:
             raise ValueError("ISTFT: return_complex=True needs a two-sided spectrogram")
@@ -160,10 +162,12 @@ class PairISTFT(nn.Module):
         signal = signal[..., start:end] / envelope[..., start:end]
         if end > full:
             signal = F.pad(signal, (0, end - full))
+        # The leading axes back with -1 for the first one, so that the ONNX exporter keeps the
+        # batch axis dynamic (a size read off a tensor becomes a constant in the graph).
+        lead = (-1, *input.shape[2:-2])
         if not self.return_complex:
-            return signal.reshape(*lead, signal.shape[-1])
-        out_re, out_im = signal[:, 0], signal[:, 1]
-        return pair(out_re.reshape(*lead, -1), out_im.reshape(*lead, -1))
+            return signal.squeeze(1).unflatten(0, lead)
+        return pair(signal[:, 0].unflatten(0, lead), signal[:, 1].unflatten(0, lead))
 
 
 class PairFilterbank(nn.Module):

@@ -29,8 +29,10 @@ def _unwrap(phase: torch.Tensor, dim: int) -> torch.Tensor:
     wrapped = torch.remainder(step + math.pi, 2 * math.pi) - math.pi
     wrapped = torch.where((wrapped == -math.pi) & (step > 0), math.pi, wrapped)
     correction = torch.where(step.abs() < math.pi, 0.0, wrapped - step)
-    correction = torch.cat([torch.zeros_like(phase.narrow(dim, 0, 1)), correction], dim)
-    return phase + correction.cumsum(dim)
+    # The first element needs no correction; no zeros tensor is built for it, whose shape the
+    # ONNX exporter would freeze.
+    rest = phase.narrow(dim, 1, count) + correction.cumsum(dim)
+    return torch.cat([phase.narrow(dim, 0, 1), rest], dim)
 
 
 class PairUpsample(nn.Module):
