@@ -205,8 +205,19 @@ def test_real_input_into_an_activation_is_refused_and_bad_options():
         lower(nn.Sequential(P.CReLU()), real_input=True)
     with pytest.raises(ValueError, match="kernel"):
         lower(P.Linear(2, 2), kernel="fast")
-    with pytest.raises(ValueError, match="return_indices"):
-        lower(P.MaxPool2d(2, return_indices=True))
+
+
+@pytest.mark.parametrize(
+    "pool", [P.MaxPool1d(2, return_indices=True), P.MaxPool2d(2, 1, 1, return_indices=True)]
+)
+def test_max_pool_with_indices_returns_phasor_indices(pool):
+    z = torch.randn(
+        2, 3, *(5,) * (2 if isinstance(pool, P.MaxPool2d) else 1), dtype=torch.complex64
+    )
+    out, index = pool(z)
+    out_l, index_l = lower(pool)(to_pair(z))
+    torch.testing.assert_close(from_pair(out_l), out)
+    assert torch.equal(index_l, index)
 
 
 def _small_cnn():
