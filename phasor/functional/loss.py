@@ -370,7 +370,11 @@ def phase_loss(
     rotation = _phase(input) * _phase(target).conj()
     if kind == "cosine":
         return _reduce(1 - rotation.real, reduction)
-    return _reduce(torch.angle(rotation).square(), reduction)
+    # Where either phase is missing the rotation is 0, but its sign may be negative (0 * conj(y)
+    # is -0 - 0i for some y), whose angle is -pi: take the angle of 1 there instead.
+    defined = (input != 0) & (target != 0)
+    angle = torch.angle(torch.where(defined, rotation, torch.ones_like(rotation)))
+    return _reduce(angle.square(), reduction)
 
 
 def log_magnitude_loss(

@@ -526,3 +526,16 @@ def test_signal_loss_errors():
         CF.complex_cosine_similarity(x, x, mode="imag")
     with pytest.raises(ValueError, match="dim=3"):
         CF.complex_cosine_similarity(x, x, dim=3)
+
+
+@pytest.mark.parametrize("dtype", [torch.complex64, torch.complex128])
+def test_squared_phase_loss_is_zero_wherever_a_phase_is_missing(dtype):
+    # 0 * conj(y) is -0 - 0i for these y, whose angle would be -pi (loss pi^2, not 0)
+    targets = torch.tensor([-1 - 1j, -1 + 1j, 1 - 1j, -2, 3j, 0], dtype=dtype)
+    zeros = torch.zeros_like(targets)
+    for x, y in ((zeros, targets), (targets, zeros), (-zeros, targets)):
+        x = x.clone().requires_grad_()
+        loss = CF.phase_loss(x, y, kind="squared", reduction="none")
+        assert torch.equal(loss, torch.zeros_like(loss))
+        loss.sum().backward()
+        assert torch.equal(x.grad, torch.zeros_like(x.grad))
