@@ -292,20 +292,9 @@ class PairTransformerEncoderLayer(nn.Module):
         self.dropout, real = lower_module(layer.dropout, ctx.child("dropout", real))
         self.linear2, _ = lower_module(layer.linear2, ctx.child("linear2", real))
 
-    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
-        x = self.self_attn(
-            x,
-            x,
-            x,
-            key_padding_mask=key_padding_mask,
-            need_weights=False,
-            attn_mask=attn_mask,
-            is_causal=is_causal,
-        )[0]
-        return self.dropout1(x)
-
-    def _ff_block(self, x):
-        return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+    # phasor's blocks and forward, run on the lowered sub-modules of the same names
+    _sa_block = pnn.TransformerEncoderLayer._sa_block
+    _ff_block = pnn.TransformerEncoderLayer._ff_block
 
     def forward(
         self,
@@ -315,11 +304,9 @@ class PairTransformerEncoderLayer(nn.Module):
         is_causal: bool = False,
     ) -> torch.Tensor:
         x = pair(src, torch.zeros_like(src)) if self.real_input else src
-        if self.norm_first:
-            x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
-            return x + self._ff_block(self.norm2(x))
-        x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
-        return self.norm2(x + self._ff_block(x))
+        return pnn.TransformerEncoderLayer.forward(
+            self, x, src_mask, src_key_padding_mask, is_causal
+        )
 
 
 @register(pnn.TransformerEncoderLayer)

@@ -11,6 +11,7 @@ from torch import nn
 from phasor import nn as pnn
 from phasor.lowering._core import Context, adopt, pair, register
 from phasor.lowering.linear import choose_kernel
+from phasor.nn.conv import _output_padding_for
 
 _CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
 _CONV_TRANSPOSE = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
@@ -130,44 +131,13 @@ class PairConvTranspose(_PairConvNd):
     def _stacked_weight(self, a, b):
         return torch.cat((torch.cat((a, b), 1), torch.cat((-b, a), 1)))
 
-    def _output_padding(
-        self, x: torch.Tensor, unbatched: bool, output_size: Sequence[int] | None
-    ) -> tuple:
-        """The ``output_padding`` giving the spatial size ``output_size``, as phasor's layer
-        computes it (``x`` is the batched real or pair input)."""
-        if output_size is None:
-            return self.output_padding
-        n = self.spatial
-        output_size = tuple(output_size)
-        if len(output_size) == n + 1 + (not unbatched):  # with batch and/or channel axes
-            output_size = output_size[-n:]
-        if len(output_size) != n:
-            raise ValueError(
-                f"output_size must hold {n} spatial sizes (optionally preceded by the batch and "
-                f"channel sizes), got {output_size}"
-            )
-        result = []
-        for d in range(n):
-            smallest = (
-                (x.shape[d - n] - 1) * self.stride[d]
-                - 2 * self.padding[d]
-                + self.dilation[d] * (self.kernel_size[d] - 1)
-                + 1
-            )
-            largest = smallest + self.stride[d] - 1
-            if not smallest <= output_size[d] <= largest:
-                raise ValueError(
-                    f"output_size {output_size} is not reachable: spatial size {d} must lie "
-                    f"in [{smallest}, {largest}]"
-                )
-            result.append(output_size[d] - smallest)
-        return tuple(result)
-
     def forward(
         self, input: torch.Tensor, output_size: Sequence[int] | None = None
     ) -> torch.Tensor:
         x, unbatched = self._batched(input)
-        output_padding = self._output_padding(x, unbatched, output_size)
+        shape = tuple(x.shape) if self.real_input else (x.shape[0], *x.shape[2:])
+        complex_shape = shape[unbatched:]  # the shape of phasor's input
+        output_padding = _output_padding_for(self, complex_shape, output_size)
 
         def op(x, weight, bias):
             args = (self.stride, self.padding, output_padding, self.groups, self.dilation)

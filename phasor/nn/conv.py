@@ -212,6 +212,41 @@ class _Conv(_ConvNd):
         )
 
 
+def _output_padding_for(
+    layer, input_shape: tuple[int, ...], output_size: Sequence[int] | None
+) -> tuple:
+    """The ``output_padding`` that makes the spatial output size of the transposed convolution
+    ``layer`` equal ``output_size``, for a complex input of shape ``input_shape``; the layer's
+    own ``output_padding`` when ``output_size`` is None. (Shared with the layer's lowering.)"""
+    if output_size is None:
+        return layer.output_padding
+    n = len(layer.kernel_size)
+    output_size = tuple(output_size)
+    if len(output_size) == len(input_shape):  # given with batch and/or channel axes
+        output_size = output_size[-n:]
+    if len(output_size) != n:
+        raise ValueError(
+            f"output_size must hold {n} spatial sizes (optionally preceded by the batch and "
+            f"channel sizes), got {output_size}"
+        )
+    result = []
+    for d in range(n):
+        smallest = (
+            (input_shape[d - n] - 1) * layer.stride[d]
+            - 2 * layer.padding[d]
+            + layer.dilation[d] * (layer.kernel_size[d] - 1)
+            + 1
+        )
+        largest = smallest + layer.stride[d] - 1
+        if not smallest <= output_size[d] <= largest:
+            raise ValueError(
+                f"output_size {output_size} is not reachable: spatial size {d} must lie "
+                f"in [{smallest}, {largest}] for input of shape {input_shape}"
+            )
+        result.append(output_size[d] - smallest)
+    return tuple(result)
+
+
 class _ConvTranspose(_ConvNd):
     _transposed = True
 
@@ -249,36 +284,6 @@ class _ConvTranspose(_ConvNd):
             output_padding,
         )
 
-    def _output_padding(self, input: torch.Tensor, output_size: Sequence[int] | None) -> tuple:
-        """The ``output_padding`` that makes the spatial output size equal ``output_size``."""
-        if output_size is None:
-            return self.output_padding
-        n = self._n
-        output_size = tuple(output_size)
-        if len(output_size) == input.dim():  # given with batch and/or channel axes
-            output_size = output_size[-n:]
-        if len(output_size) != n:
-            raise ValueError(
-                f"output_size must hold {n} spatial sizes (optionally preceded by the batch and "
-                f"channel sizes), got {output_size}"
-            )
-        result = []
-        for d in range(n):
-            smallest = (
-                (input.shape[d - n] - 1) * self.stride[d]
-                - 2 * self.padding[d]
-                + self.dilation[d] * (self.kernel_size[d] - 1)
-                + 1
-            )
-            largest = smallest + self.stride[d] - 1
-            if not smallest <= output_size[d] <= largest:
-                raise ValueError(
-                    f"output_size {output_size} is not reachable: spatial size {d} must lie "
-                    f"in [{smallest}, {largest}] for input of shape {tuple(input.shape)}"
-                )
-            result.append(output_size[d] - smallest)
-        return tuple(result)
-
     def forward(
         self, input: torch.Tensor, output_size: Sequence[int] | None = None
     ) -> torch.Tensor:
@@ -290,7 +295,7 @@ class _ConvTranspose(_ConvNd):
             self.bias,
             self.stride,
             self.padding,
-            self._output_padding(input, output_size),
+            _output_padding_for(self, tuple(input.shape), output_size),
             self.groups,
             self.dilation,
             backend=self.backend,
