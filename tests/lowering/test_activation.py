@@ -7,8 +7,6 @@ import math
 import pytest
 import torch
 from torch import nn
-from torch.utils import _pytree as pytree
-from torch.utils._python_dispatch import TorchDispatchMode
 
 import phasor.nn as P
 from phasor.lowering import from_pair, lower, to_pair
@@ -211,25 +209,10 @@ def test_real_input_is_refused(name):
         lower(nn.Sequential(_layers(1)[name]), real_input=True)
 
 
-class _NoComplex(TorchDispatchMode):
-    def __init__(self) -> None:
-        super().__init__()
-        self.seen: list[str] = []
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        out = func(*args, **(kwargs or {}))
-        if any(
-            isinstance(t, torch.Tensor) and t.is_complex()
-            for t in pytree.tree_leaves((args, kwargs, out))
-        ):
-            self.seen.append(str(func))
-        return out
-
-
-def test_no_complex_tensor_for_any_option():
+def test_no_complex_tensor_for_any_option(complex_ops):
     lowered = [lower(layer) for layer in _layers(3).values()]
     x = to_pair(SPECIAL)
-    with _NoComplex() as mode:
+    with complex_ops() as mode:
         for module in lowered:
             _pair_run(module, x)
     assert mode.seen == []

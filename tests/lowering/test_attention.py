@@ -11,7 +11,6 @@ import copy
 import pytest
 import torch
 from torch.utils import _pytree as pytree
-from torch.utils._python_dispatch import TorchDispatchMode
 
 import phasor.functional as PF
 import phasor.nn as P
@@ -209,28 +208,13 @@ def test_dropout_draws_in_train_and_none_in_eval(score):
     assert not torch.allclose(train_out[0], eval_out[0])
 
 
-class _NoComplex(TorchDispatchMode):
-    """Records every aten op that takes or makes a complex tensor."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.seen: list[str] = []
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        out = func(*args, **(kwargs or {}))
-        tensors = pytree.tree_leaves((args, kwargs, out))
-        if any(isinstance(t, torch.Tensor) and t.is_complex() for t in tensors):
-            self.seen.append(str(func))
-        return out
-
-
 @SCORES
-def test_lowered_attention_creates_no_complex_tensor(score):
+def test_lowered_attention_creates_no_complex_tensor(score, complex_ops):
     layer = _attention(score, "unbatched", dropout=0.3)
     lowered = lower(layer)
     args = [to_pair(x) for x in _qkv("unbatched")]
     padding = torch.tensor([False, True, False, False, False])
-    with _NoComplex() as mode:
+    with complex_ops() as mode:
         _run(lowered, args, dict(key_padding_mask=padding, is_causal=True), pair=False)
     assert mode.seen == []
 

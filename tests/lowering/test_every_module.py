@@ -17,7 +17,6 @@ import pytest
 import torch
 from torch import nn
 from torch.utils import _pytree as pytree
-from torch.utils._python_dispatch import TorchDispatchMode
 
 import phasor.nn as cnn
 from phasor.lowering import SUPPORTED, lower, to_pair
@@ -143,27 +142,12 @@ def test_lowered_equals_eager(case, train, dtype):
         torch.testing.assert_close(buffers_l[name], pair_tensor(b), **tol, msg=name)
 
 
-class _NoComplex(TorchDispatchMode):
-    """Records every aten op that takes or makes a complex tensor."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.seen: list[str] = []
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        out = func(*args, **(kwargs or {}))
-        tensors = pytree.tree_leaves((args, kwargs, out))
-        if any(isinstance(t, torch.Tensor) and t.is_complex() for t in tensors):
-            self.seen.append(str(func))
-        return out
-
-
 @pytest.mark.parametrize(("case", "train"), CASES)
-def test_lowered_pass_creates_no_complex_tensor(case, train):
+def test_lowered_pass_creates_no_complex_tensor(case, train, complex_ops):
     module, inputs = _build(case, torch.complex64)
     lowered = _lowered(module.train(train), inputs)
     pair_inputs = [to_pair(x) if isinstance(x, torch.Tensor) else x for x in inputs]
-    with _NoComplex() as mode:
+    with complex_ops() as mode:
         _run(lowered, pair_inputs, pair=False)
     assert mode.seen == []
 

@@ -8,8 +8,6 @@ import copy
 
 import pytest
 import torch
-from torch.utils import _pytree as pytree
-from torch.utils._python_dispatch import TorchDispatchMode
 
 from phasor.lowering import complex_state_dict, lower, pair_state_dict, to_pair
 from phasor.lowering._core import pair_tensor
@@ -97,27 +95,12 @@ def test_input_without_channel_axis_and_other_precision_are_taken_as_eager(real_
     _assert_lowered_equals_eager(model, lowered, x, real_input, TOL[torch.complex64])
 
 
-class _ComplexOps(TorchDispatchMode):
-    """Records every aten op that takes or makes a complex tensor."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.seen: list[str] = []
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        out = func(*args, **(kwargs or {}))
-        tensors = pytree.tree_leaves((args, kwargs, out))
-        if any(isinstance(t, torch.Tensor) and t.is_complex() for t in tensors):
-            self.seen.append(str(func))
-        return out
-
-
 @pytest.mark.parametrize("real_input", [True, False], ids=["real", "complex"])
 @pytest.mark.parametrize("activation", ACTIVATIONS)
-def test_lowered_pass_creates_no_complex_tensor(activation, real_input):
+def test_lowered_pass_creates_no_complex_tensor(activation, real_input, complex_ops):
     lowered = lower(_model(activation), real_input=real_input).train()
     x = to_pair(_images(2, torch.complex64, real_input))
-    with _ComplexOps() as ops:
+    with complex_ops() as ops:
         _run(lowered, x, torch.ones(2, 10))
     assert ops.seen == []
 

@@ -5,11 +5,12 @@ dropout in train and eval mode."""
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 import torch
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence
 from torch.utils import _pytree as pytree
-from torch.utils._python_dispatch import TorchDispatchMode
 
 import phasor.nn as P
 from phasor.functional.recurrent import unitary_matrix
@@ -19,23 +20,6 @@ from phasor.lowering.recurrent import _unitary_stacked
 
 C128 = torch.complex128
 TOL = dict(atol=1e-9, rtol=1e-9)
-
-
-class _NoComplex(TorchDispatchMode):
-    """Counts the aten ops that take or make a complex tensor."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.seen: list[str] = []
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        out = func(*args, **(kwargs or {}))
-        if any(
-            isinstance(t, torch.Tensor) and t.is_complex()
-            for t in pytree.tree_leaves((args, kwargs, out))
-        ):
-            self.seen.append(str(func))
-        return out
 
 
 def _complex(*shape) -> torch.Tensor:
@@ -78,13 +62,19 @@ def _run(module, args, seed: int = 1):
     return out, grads[: len(wrt)], dict(zip(params, grads[len(wrt) :], strict=True))
 
 
-def _check(module, args, real_input: bool = False):
+@pytest.fixture
+def check(complex_ops):
+    """`_check` with the dispatch mode that records complex ops."""
+    return functools.partial(_check, complex_ops)
+
+
+def _check(complex_ops, module, args, real_input: bool = False):
     """The lowered ``module`` equals it on ``args`` (outputs, all gradients), and creates no
     complex tensor."""
     lowered = lower(module, real_input=real_input)
     out, input_grads, param_grads = _run(module, args)
     pair_args = [_paired(a) for a in args]
-    with _NoComplex() as mode:
+    with complex_ops() as mode:
         out_l, input_grads_l, param_grads_l = _run(lowered, pair_args)
     assert mode.seen == []
     torch.testing.assert_close(_leaves(out_l), _leaves(_paired(out)), **TOL)
@@ -113,53 +103,53 @@ def _hx(kind: str, rows: int, *batch: int):
 @pytest.mark.parametrize("batch_first", [False, True])
 @pytest.mark.parametrize("with_hx", [False, True])
 @pytest.mark.parametrize("kind", list(LAYERS))
-def test_two_bidirectional_layers(kind, with_hx, batch_first):
+def test_two_bidirectional_layers(kind, with_hx, batch_first, check):
     torch.manual_seed(0)
     layer = LAYERS[kind](num_layers=2, bidirectional=True, batch_first=batch_first)
     x = _complex(2, 5, 3) if batch_first else _complex(5, 2, 3)
     args = (x, _hx(kind, 4, 2)) if with_hx else (x,)
-    out = _check(layer, args)
+    out = check(layer, args)
     assert out[0].shape == ((2, 2, 5, 8) if batch_first else (5, 2, 2, 8))
 
 
 @pytest.mark.parametrize("gate", ["real", "split"])
 @pytest.mark.parametrize("activation", ["split_tanh", "amp_phase_tanh"])
 @pytest.mark.parametrize("kind", GATED)
-def test_gates_and_activations(kind, gate, activation):
+def test_gates_and_activations(kind, gate, activation, check):
     torch.manual_seed(0)
     layer = LAYERS[kind](num_layers=2, gate=gate, activation=activation)
-    _check(layer, (_complex(4, 3, 3), _hx(kind, 2, 3)))
+    check(layer, (_complex(4, 3, 3), _hx(kind, 2, 3)))
 
 
 @pytest.mark.parametrize("kind", list(LAYERS))
-def test_unbatched_input_and_state(kind):
+def test_unbatched_input_and_state(kind, check):
     torch.manual_seed(0)
     layer = LAYERS[kind](num_layers=2, bidirectional=True, batch_first=True)
-    out = _check(layer, (_complex(5, 3), _hx(kind, 4)))
+    out = check(layer, (_complex(5, 3), _hx(kind, 4)))
     assert out[0].shape == (5, 2, 8)  # (L, 2, D * H): the pair axis at dim 1
 
 
 @pytest.mark.parametrize("kind", list(LAYERS))
-def test_no_bias(kind):
+def test_no_bias(kind, check):
     torch.manual_seed(0)
-    _check(LAYERS[kind](bias=False, bidirectional=True), (_complex(4, 2, 3),))
+    check(LAYERS[kind](bias=False, bidirectional=True), (_complex(4, 2, 3),))
 
 
 @pytest.mark.parametrize("kind", list(LAYERS))
-def test_real_input(kind):
+def test_real_input(kind, check):
     torch.manual_seed(0)
     layer = LAYERS[kind](num_layers=2, batch_first=True)
-    _check(layer, (torch.randn(2, 4, 3, dtype=torch.float64), _hx(kind, 2, 2)), real_input=True)
+    check(layer, (torch.randn(2, 4, 3, dtype=torch.float64), _hx(kind, 2, 2)), real_input=True)
 
 
 @pytest.mark.parametrize("train", [True, False])
 @pytest.mark.parametrize("kind", list(LAYERS))
-def test_dropout_between_layers(kind, train):
+def test_dropout_between_layers(kind, train, check):
     """Train mode: the same masks as phasor's (same draws); eval mode: no dropout."""
     torch.manual_seed(0)
     layer = LAYERS[kind](num_layers=3, dropout=0.4, bidirectional=True).train(train)
     x = _complex(4, 3, 3)
-    _check(layer, (x,))
+    check(layer, (x,))
     lowered = lower(layer)
     first = _run(lowered, (to_pair(x),), seed=1)[0][0]
     second = _run(lowered, (to_pair(x),), seed=2)[0][0]
@@ -167,11 +157,11 @@ def test_dropout_between_layers(kind, train):
 
 
 @pytest.mark.parametrize("kind", list(LAYERS))
-def test_packed_sequence(kind):
+def test_packed_sequence(kind, check):
     torch.manual_seed(0)
     layer = LAYERS[kind](num_layers=2, bidirectional=True)
     packed = pack_padded_sequence(_complex(5, 3, 3), torch.tensor([3, 5, 2]), enforce_sorted=False)
-    _check(layer, (packed, _hx(kind, 4, 3)))
+    check(layer, (packed, _hx(kind, 4, 3)))
 
 
 @pytest.mark.parametrize("kind", list(LAYERS))
@@ -204,10 +194,10 @@ def _cell_hx(kind: str, *batch: int):
 @pytest.mark.parametrize("batch", [(2,), ()], ids=["batched", "unbatched"])
 @pytest.mark.parametrize("with_hx", [False, True])
 @pytest.mark.parametrize("kind", list(CELLS))
-def test_cells(kind, with_hx, batch):
+def test_cells(kind, with_hx, batch, check):
     torch.manual_seed(0)
     x = _complex(*batch, 3)
-    out = _check(CELLS[kind](), (x, _cell_hx(kind, *batch)) if with_hx else (x,))
+    out = check(CELLS[kind](), (x, _cell_hx(kind, *batch)) if with_hx else (x,))
     h = out[0] if kind == "LSTMCell" else out
     assert h.shape == ((2, 2, 4) if batch else (4, 2))  # the pair of a 1-D tensor is (H, 2)
 
@@ -215,18 +205,18 @@ def test_cells(kind, with_hx, batch):
 @pytest.mark.parametrize("gate", ["real", "split"])
 @pytest.mark.parametrize("activation", ["split_tanh", "amp_phase_tanh"])
 @pytest.mark.parametrize("kind", ["GRUCell", "LSTMCell"])
-def test_cell_gates_without_bias(kind, gate, activation):
+def test_cell_gates_without_bias(kind, gate, activation, check):
     torch.manual_seed(0)
     cell = CELLS[kind](gate=gate, activation=activation, bias=False)
-    _check(cell, (_complex(2, 3), _cell_hx(kind, 2)))
+    check(cell, (_complex(2, 3), _cell_hx(kind, 2)))
 
 
 @pytest.mark.parametrize("batch", [(2,), ()], ids=["batched", "unbatched"])
 @pytest.mark.parametrize("kind", list(CELLS))
-def test_cells_real_input(kind, batch):
+def test_cells_real_input(kind, batch, check):
     torch.manual_seed(0)
     x = torch.randn(*batch, 3, dtype=torch.float64)
-    _check(CELLS[kind](), (x, _cell_hx(kind, *batch)), real_input=True)
+    check(CELLS[kind](), (x, _cell_hx(kind, *batch)), real_input=True)
 
 
 def test_unitary_stacked_is_the_real_form_of_phasors_matrix():
