@@ -374,6 +374,16 @@ def main(argv: list[str] | None = None) -> None:
         "cold compile on a CPU)",
     )
     parser.add_argument(
+        "--precision",
+        choices=("complex64", "complex128"),
+        help="one precision only (default: both; complex64 with --quick)",
+    )
+    parser.add_argument(
+        "--batch-divisor",
+        type=int,
+        help="divide the complex-input models' batches by this (default 1; 4 with --quick)",
+    )
+    parser.add_argument(
         "--keep-freed-memory",
         action="store_true",
         help="phasor.memory.keep_freed_memory() before timing (every row alike)",
@@ -390,7 +400,7 @@ def main(argv: list[str] | None = None) -> None:
         torch.set_num_threads(args.threads)
     if args.keep_freed_memory:
         keep_freed_memory()
-    _SCALE[0] = 4 if args.quick else 1
+    _SCALE[0] = args.batch_divisor or (4 if args.quick else 1)
     rounds = args.rounds or (5 if args.quick else 40)
     warmup = args.warmup or (1 if args.quick else 5)
     rng = random.Random(0)
@@ -414,9 +424,14 @@ def main(argv: list[str] | None = None) -> None:
         "steps per library.\n"
     )
     t0 = time.perf_counter()
-    sections = [("training step", torch.float32, True), ("inference", torch.float32, False)]
-    if not args.quick:
-        sections += [("training step", torch.float64, True), ("inference", torch.float64, False)]
+    precisions = [args.precision] if args.precision else (["complex64"] if args.quick else None)
+    precisions = precisions or ["complex64", "complex128"]
+    sections = [
+        (name, dtype, train)
+        for precision, dtype in (("complex64", torch.float32), ("complex128", torch.float64))
+        if precision in precisions
+        for name, train in (("training step", True), ("inference", False))
+    ]
     peers = [lib for lib in libs if lib in ("torchcvnn", "complextorch")]
     complex_libs = ["phasor", "phasor[lowered]"] + ["phasor[compiled]"] * args.compile
     complex_libs += ["real-pair", *peers]
