@@ -12,7 +12,7 @@ PyTorch: the ``phasor`` command sets the OpenMP wait policy before torch starts 
 
 import importlib
 
-__version__ = "0.1.0"
+__version__ = "0.3.0.dev0"
 
 _SUBMODULES = ("functional", "nn")
 _BACKEND_NAMES = ("BACKENDS", "get_backend", "set_backend", "use_backend")
