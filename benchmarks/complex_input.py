@@ -1,11 +1,9 @@
 """Training steps of complex-input models: phasor eager vs the real-pair lowering (issue 16).
 
-Models (complex input, loss: cross entropy of the output magnitudes, ``torch.optim.Adam``):
-
-- ``STFT CNN``: 1x128x128 complex spectrogram, batch 32; conv 1-16-32-64 3x3, CReLU, whitening
-  batch norm, max pool by magnitude, global mean, linear 64-10.
-- ``MLP``: 512-1024-1024-10, CReLU, batch 256.
-- ``4 conv blocks``: 64 channels, 64x64, batch 16, whitening batch norm, modReLU.
+Models: the phasor versions of `complex_input_models` (an STFT CNN, a complex MLP, four conv
+blocks; complex input; loss: cross entropy of the output magnitudes, ``torch.optim.Adam``).
+The peers, the real net and a hand-written real-pair model are timed beside them by
+``training_step.py --suite complex-input``.
 
 Variants: ``phasor eager`` (native complex kernels), ``lowered eager``
 (:func:`phasor.lowering.lower`, stacked real kernels), ``lowered compiled``
@@ -24,6 +22,7 @@ import random
 import statistics
 import time
 
+import complex_input_models as cim
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -33,41 +32,14 @@ from phasor.lowering import lower, to_pair
 from phasor.memory import keep_freed_memory
 
 
-def stft_cnn() -> nn.Sequential:
-    layers, c = [], 1
-    for w in (16, 32, 64):
-        layers += [P.Conv2d(c, w, 3, padding=1), P.CReLU(), P.ComplexBatchNorm2d(w), P.MaxPool2d(2)]
-        c = w
-    return nn.Sequential(
-        *layers, P.AdaptiveAvgPool2d(1), nn.Flatten(), P.Linear(64, 10), P.Modulus()
-    )
-
-
-def mlp() -> nn.Sequential:
-    return nn.Sequential(
-        P.Linear(512, 1024),
-        P.CReLU(),
-        P.Linear(1024, 1024),
-        P.CReLU(),
-        P.Linear(1024, 10),
-        P.Modulus(),
-    )
-
-
-def conv_blocks() -> nn.Sequential:
-    layers, c = [], 1
-    for _ in range(4):
-        layers += [P.Conv2d(c, 64, 3, padding=1), P.ComplexBatchNorm2d(64), P.ModReLU(64, -0.01)]
-        c = 64
-    return nn.Sequential(
-        *layers, P.AdaptiveAvgPool2d(1), nn.Flatten(), P.Linear(64, 10), P.Modulus()
-    )
+def _with_modulus(name: str):
+    """The phasor model ``name`` of `complex_input_models`, with ``Modulus`` as its head."""
+    return lambda: nn.Sequential(cim.build("phasor", name, torch.complex64), P.Modulus())
 
 
 MODELS = {
-    "STFT CNN 1x128x128 b32": (stft_cnn, (32, 1, 128, 128)),
-    "MLP 512-1024-1024-10 b256": (mlp, (256, 512)),
-    "4 conv blocks 64ch 64x64 b16": (conv_blocks, (16, 1, 64, 64)),
+    f"{name} b{batch}": (_with_modulus(name), (batch, *shape))
+    for name, (batch, shape) in cim.MODELS.items()
 }
 
 
