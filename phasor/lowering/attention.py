@@ -104,13 +104,7 @@ class PairMultiheadAttention(nn.Module):
         self.out_proj, _ = lower_module(layer.out_proj, ctx.child("out_proj", False))
 
     def _projections(self) -> tuple[tuple[torch.Tensor, torch.Tensor | None], ...]:
-        e = self.embed_dim
-        if self._qkv_same_embed_dim:
-            weights = self.in_proj_weight.split(e, dim=1)
-        else:
-            weights = (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight)
-        biases = (None,) * 3 if self.in_proj_bias is None else self.in_proj_bias.split(e, dim=1)
-        return tuple(zip(weights, biases, strict=True))
+        return pnn.MultiheadAttention._projections(self, dim=1)  # features at dim 1 of (2, *S)
 
     def _parts(self, x: torch.Tensor, complex_dims: int, batched: bool) -> Parts:
         """The parts of one input in the layout ``(N, L, E)`` of phasor's computation."""
@@ -121,9 +115,7 @@ class PairMultiheadAttention(nn.Module):
             return re.transpose(0, 1), None if im is None else im.transpose(0, 1)
         return re, im
 
-    def _heads(self, x: torch.Tensor) -> torch.Tensor:
-        """``(N, L, E)`` to ``(N, H, L, E / H)``."""
-        return x.unflatten(-1, (self.num_heads, self.head_dim)).transpose(1, 2)
+    _heads = pnn.MultiheadAttention._heads  # (N, L, E) to (N, H, L, E / H), on each part
 
     def forward(
         self,

@@ -167,13 +167,16 @@ class MultiheadAttention(KeepsRealState):
         if self.in_proj_bias is not None:
             nn.init.zeros_(self.in_proj_bias)
 
-    def _projections(self) -> tuple[tuple[torch.Tensor, torch.Tensor | None], ...]:
+    def _projections(self, dim: int = 0) -> tuple[tuple[torch.Tensor, torch.Tensor | None], ...]:
+        """``(weight, bias)`` of the q, k, v projections; ``dim`` is the axis of the output
+        features (1 in the lowered module's (2, *S) layout)."""
         e = self.embed_dim
         if self._qkv_same_embed_dim:
-            weights = self.in_proj_weight.split(e)
+            weights = self.in_proj_weight.split(e, dim=dim)
         else:
             weights = (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight)
-        biases = (None,) * 3 if self.in_proj_bias is None else self.in_proj_bias.split(e)
+        bias = self.in_proj_bias
+        biases = (None,) * 3 if bias is None else bias.split(e, dim=dim)
         return tuple(zip(weights, biases, strict=True))
 
     def _heads(self, x: torch.Tensor) -> torch.Tensor:
