@@ -610,8 +610,9 @@ def _crop_spectrum(spectrum: torch.Tensor, dim: int, size: int) -> torch.Tensor:
     return torch.cat([low, high], dim)
 
 
-def _spectral_pool(input: torch.Tensor, output_size, spatial: int) -> torch.Tensor:
-    sizes = input.shape[-spatial:]
+def _spectral_output_size(sizes, output_size, spatial: int) -> tuple[int, ...]:
+    """``output_size`` resolved against the spatial input ``sizes`` (``None`` keeps one), and
+    checked (also used by the lowering's spectral pooling)."""
     wanted = _as_tuple(output_size, spatial)
     if len(wanted) != spatial:
         raise ValueError(f"output_size must be an int or {spatial} ints, got {output_size}")
@@ -621,6 +622,12 @@ def _spectral_pool(input: torch.Tensor, output_size, spatial: int) -> torch.Tens
             f"output_size must be positive and at most the input size {tuple(sizes)} along "
             f"each spatial dimension, got {output_size}"
         )
+    return wanted
+
+
+def _spectral_pool(input: torch.Tensor, output_size, spatial: int) -> torch.Tensor:
+    sizes = input.shape[-spatial:]
+    wanted = _spectral_output_size(sizes, output_size, spatial)
     dims = tuple(range(input.dim() - spatial, input.dim()))
     spectrum = torch.fft.fftn(input, dim=dims, norm="forward")
     for dim, o, n in zip(dims, wanted, sizes, strict=True):

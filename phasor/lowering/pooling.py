@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from phasor import nn as pnn
-from phasor.functional.pooling import _as_tuple, _check_windows
+from phasor.functional.pooling import _check_windows, _spectral_output_size
 from phasor.lowering._core import Context, pair, register
 
 
@@ -89,21 +89,6 @@ class PairAdaptiveMaxPool(nn.Module):
         return (out, index) if self.return_indices else out
 
 
-def _spectral_sizes(sizes, output_size, spatial: int) -> tuple[int, ...]:
-    """``output_size`` resolved against the input ``sizes`` (``None`` keeps one), checked
-    as `phasor.functional.spectral_pool1d` checks it."""
-    wanted = _as_tuple(output_size, spatial)
-    if len(wanted) != spatial:
-        raise ValueError(f"output_size must be an int or {spatial} ints, got {output_size}")
-    wanted = tuple(n if o is None else o for o, n in zip(wanted, sizes, strict=True))
-    if not all(isinstance(o, int) and 0 < o <= n for o, n in zip(wanted, sizes, strict=True)):
-        raise ValueError(
-            f"output_size must be positive and at most the input size {tuple(sizes)} along "
-            f"each spatial dimension, got {output_size}"
-        )
-    return wanted
-
-
 def spectral_crop_matrix(
     size_in: int, size_out: int, dtype: torch.dtype, device: torch.device | None = None
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -152,7 +137,7 @@ class PairSpectralPool(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         sizes = x.shape[-self.spatial :]
-        wanted = _spectral_sizes(sizes, self.output_size, self.spatial)
+        wanted = _spectral_output_size(sizes, self.output_size, self.spatial)
         re, im = x[:, 0], x[:, 1]
         for axis, (n, o) in enumerate(zip(sizes, wanted, strict=True)):
             if o == n:
