@@ -7,6 +7,8 @@ options; no complex tensor in the lowered pass, and ``torch.compile(fullgraph=Tr
 from __future__ import annotations
 
 import copy
+import importlib.util
+from pathlib import Path
 
 import pytest
 import torch
@@ -18,39 +20,21 @@ from phasor.lowering import lower, to_pair
 from phasor.lowering._core import pair_tensor
 from phasor.lowering.attention import ACTIVATION_MODULES
 
+_calls_spec = importlib.util.spec_from_file_location(
+    "_phasor_lowering_calls", Path(__file__).with_name("calls.py")
+)
+_calls = importlib.util.module_from_spec(_calls_spec)
+_calls_spec.loader.exec_module(_calls)
+
 C128 = torch.complex128
 TOL = {torch.complex64: 2e-4, torch.complex128: 1e-9}
 SCORES = pytest.mark.parametrize("score", ["real", "magnitude", "split"])
 LAYOUTS = pytest.mark.parametrize("layout", ["batch_first", "seq_first", "unbatched"])
 
 
-def _loss(out) -> torch.Tensor:
-    """A real loss of every floating entry (the same entries in a tensor and in its pair)."""
-    total = 0
-    for t in pytree.tree_leaves(out):
-        if isinstance(t, torch.Tensor) and (t.is_complex() or t.is_floating_point()):
-            v = torch.view_as_real(t) if t.is_complex() else t
-            total = total + (v * v).sum() + v.sum()
-    return total
-
-
 def _run(module, args, kwargs, pair: bool):
     """Output, gradients of the floating arguments and of the parameters (by name)."""
-    leaves = []
-    for x in args:
-        if isinstance(x, torch.Tensor) and (x.is_complex() or x.is_floating_point()):
-            x = (to_pair(x) if pair else x).clone().requires_grad_()
-        leaves.append(x)
-    torch.manual_seed(1)
-    out = module(*leaves, **kwargs)
-    wrt = [x for x in leaves if isinstance(x, torch.Tensor) and x.requires_grad]
-    params = [(n, p) for n, p in module.named_parameters() if p.requires_grad]
-    grads = torch.autograd.grad(_loss(out), wrt + [p for _, p in params], allow_unused=True)
-    return (
-        out,
-        list(grads[: len(wrt)]),
-        dict(zip([n for n, _ in params], grads[len(wrt) :], strict=True)),
-    )
+    return _calls.run(module, args, pair, kwargs)[:3]
 
 
 def _check(module, args, kwargs=None, dtype=C128, kernel="by-shape"):

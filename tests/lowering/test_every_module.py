@@ -28,6 +28,11 @@ _spec = importlib.util.spec_from_file_location(
 _examples = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_examples)
 EXAMPLES, TRAIN_DEPENDENT, _ = _examples.load()
+_calls_spec = importlib.util.spec_from_file_location(
+    "_phasor_lowering_calls", Path(__file__).with_name("calls.py")
+)
+_calls = importlib.util.module_from_spec(_calls_spec)
+_calls_spec.loader.exec_module(_calls)
 
 TOL = {torch.complex64: 2e-4, torch.complex128: 1e-9}
 DOUBLE = {torch.float32: torch.float64, torch.complex64: torch.complex128}
@@ -71,35 +76,9 @@ def _as_pair(out):
     return pytree.tree_map(lambda t: to_pair(t) if isinstance(t, torch.Tensor) else t, out)
 
 
-def _loss(out) -> torch.Tensor:
-    """A real loss of every floating entry (the same entries in a tensor and in its pair)."""
-    total = 0
-    for t in pytree.tree_leaves(out):
-        if isinstance(t, torch.Tensor) and (t.is_complex() or t.is_floating_point()):
-            v = torch.view_as_real(t) if t.is_complex() else t
-            total = total + (v * v).sum() + v.sum()
-    return total
-
-
 def _run(module, inputs, pair: bool):
     """Output, input gradients, parameter gradients (by name) and buffers after one call."""
-    leaves = []
-    for x in inputs:
-        if isinstance(x, torch.Tensor) and (x.is_complex() or x.is_floating_point()):
-            x = (to_pair(x) if pair else x).clone().requires_grad_()
-        leaves.append(x)
-    torch.manual_seed(1)
-    out = module(*leaves)
-    wrt = [x for x in leaves if isinstance(x, torch.Tensor) and x.requires_grad]
-    params = [(n, p) for n, p in module.named_parameters() if p.requires_grad]
-    grads = torch.autograd.grad(_loss(out), wrt + [p for _, p in params], allow_unused=True)
-    input_grads, param_grads = grads[: len(wrt)], grads[len(wrt) :]
-    return (
-        out,
-        list(input_grads),
-        {n: g for (n, _), g in zip(params, param_grads, strict=True)},
-        {n: b.clone() for n, b in module.named_buffers()},
-    )
+    return _calls.run(module, inputs, pair)
 
 
 def _lowered(module, inputs):
